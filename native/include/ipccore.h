@@ -35,8 +35,13 @@ extern "C" {
 #define IPC_EXPORT __attribute__((visibility("default")))
 
 /* Marks a call that never blocks and never fails: the generator adds
- * [SuppressGCTransition] to its binding. */
+ * [SuppressGCTransition] to its binding. Only clang (which the generator
+ * runs) knows the annotate attribute; GCC would warn (-Wattributes). */
+#if defined(__clang__)
 #define IPC_NO_GC_TRANSITION __attribute__((annotate("ipc_no_gc_transition")))
+#else
+#define IPC_NO_GC_TRANSITION
+#endif
 
 /* The ABI version; bumped on any incompatible change to this header. The
  * managed side refuses a library whose IpcNative_GetAbiVersion differs. */
@@ -62,6 +67,7 @@ typedef enum IpcErrno
     IPC_ESRCH = 3,
     IPC_EINTR = 4,
     IPC_EIO = 5,
+    IPC_ENXIO = 6,
     IPC_EBADF = 9,
     IPC_EAGAIN = 11,
     IPC_ENOMEM = 12,
