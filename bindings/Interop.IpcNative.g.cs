@@ -26,6 +26,7 @@ public enum Errno : int
     ESRCH = 3,
     EINTR = 4,
     EIO = 5,
+    ENXIO = 6,
     EBADF = 9,
     EAGAIN = 11,
     ENOMEM = 12,
