@@ -1,0 +1,5 @@
+using NUnit.Framework;
+
+// Every test uses names unique to itself, so fixtures run in parallel.
+[assembly: Parallelizable(ParallelScope.Fixtures)]
+[assembly: LevelOfParallelism(4)]
