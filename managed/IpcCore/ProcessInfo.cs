@@ -1,0 +1,36 @@
+using System.Globalization;
+using IpcCore.Native;
+
+namespace IpcCore;
+
+/// <summary>Facts about processes that a hub checks: who am I, and is that client still there.</summary>
+public static class ProcessInfo
+{
+    /// <summary>This process's id (getpid(2)).</summary>
+    public static int CurrentPid => IpcNative.GetPid();
+
+    /// <summary>This process's effective user id (geteuid(2)), the uid that <see cref="UnixSocket.PeerCredentials"/> reports to a peer.</summary>
+    public static uint EffectiveUid => checked((uint)IpcNative.GetEUid());
+
+    /// <summary>
+    /// Whether process <paramref name="pid"/> exists (kill(pid, 0)): true when it does, even if it belongs
+    /// to another user (EPERM); false when there is no such process (ESRCH). A zombie (exited, not yet
+    /// reaped) still counts as existing, and a pid can be reused by a new process after the old one is reaped.
+    /// </summary>
+    public static bool IsAlive(int pid)
+    {
+        // 0 and negative pids mean process groups and "every process" to kill(2): never a single process.
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
+        int result = IpcNative.Kill(pid, 0);
+        if (result == 0 || result == -(int)Errno.EPERM)
+        {
+            return true;
+        }
+        if (result == -(int)Errno.ESRCH)
+        {
+            return false;
+        }
+        IpcError.Throw(result, "kill", string.Create(CultureInfo.InvariantCulture, $"pid {pid}"));
+        return false;
+    }
+}
