@@ -73,9 +73,10 @@ ensure_mqueue_mount() {
 }
 
 # --- steps -----------------------------------------------------------------------------------
+# $1 = ON registers the valgrind memcheck runs of the C tests (needs valgrind), OFF builds without.
 build_native() {
     say "native shim (CMake, RelWithDebInfo)"
-    cmake -S "$ROOT" -B "$NATIVE_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S "$ROOT" -B "$NATIVE_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPCCORE_MEMCHECK="${1:-OFF}" >/dev/null
     cmake --build "$NATIVE_BUILD_DIR" -j "$(nproc)"
 }
 
@@ -125,15 +126,17 @@ run_dotnet_tests() {
         ok=0
     fi
     # The per-test "Passed" lines are in the log; show failures, skips and the per-assembly totals.
-    grep -vE '^\s*Passed ' "$LOG_DIR/dotnet-test.log" | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error|Error Message|Stack Trace' || true
+    grep -vE '^\s*Passed ' "$LOG_DIR/dotnet-test.log" \
+        | grep -E '^\s*(Failed|Skipped) |^Total tests|^ +(Passed|Failed|Skipped): |error|Error Message' || true
     if [ "$ok" -eq 0 ]; then
         tail -n 60 "$LOG_DIR/dotnet-test.log"
     fi
-    while read -r f p; do
-        total_failed=$((total_failed + f))
-        total_passed=$((total_passed + p))
-    done < <(sed -nE 's/.*(Passed!|Failed!) +- +Failed: +([0-9]+), +Passed: +([0-9]+),.*/\2 \3/p' "$LOG_DIR/dotnet-test.log")
-    grep -qE '(Passed!|Failed!) +- +Failed:' "$LOG_DIR/dotnet-test.log" || ok=0
+    # Each test assembly ends with "Total tests: N", then "Passed: N" and, if any, "Failed: N".
+    read -r p f < <(awk '/^ +Passed: +[0-9]+$/ { p += $2 } /^ +Failed: +[0-9]+$/ { f += $2 } END { print p + 0, f + 0 }' \
+        "$LOG_DIR/dotnet-test.log")
+    total_passed=$((total_passed + p))
+    total_failed=$((total_failed + f))
+    grep -qE '^Total tests: +[0-9]+' "$LOG_DIR/dotnet-test.log" || ok=0
     [ "$ok" -eq 1 ] || failures+=("dotnet test")
 }
 
@@ -168,7 +171,7 @@ case "$cmd" in
     test)
         ensure_tools test
         ensure_mqueue_mount
-        build_native
+        build_native ON
         # Tests must see the checked-in bindings exactly as committed: check, never regenerate here.
         if ! check_bindings; then
             failures+=("bindings freshness")
