@@ -1,0 +1,24 @@
+namespace IpcCore.Protocol;
+
+/// <summary>A parsed frame: its header and views of its channel and payload bytes (valid while the buffer is).</summary>
+public readonly ref struct Frame
+{
+    public Frame(FrameHeader header, ReadOnlySpan<byte> channel, ReadOnlySpan<byte> payload)
+    {
+        Header = header;
+        Channel = channel;
+        Payload = payload;
+    }
+
+    public FrameHeader Header { get; }
+
+    public FrameType Type => Header.Type;
+
+    public FrameFlags Flags => Header.Flags;
+
+    public ulong Sequence => Header.Sequence;
+
+    public ReadOnlySpan<byte> Channel { get; }
+
+    public ReadOnlySpan<byte> Payload { get; }
+}

@@ -1,0 +1,46 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace IpcCore.Protocol;
+
+/// <summary>
+/// The fixed 24-byte little-endian header that starts every frame (docs/PROTOCOL.md):
+/// <code>
+///  0  u32 magic "IPCH"   4  u8 version   5  u8 type   6  u16 flags
+///  8  u16 channel length 10 u16 reserved (0)          12 u32 payload length
+/// 16  u64 sequence
+/// </code>
+/// followed by the channel bytes (UTF-8, no NUL) and the payload bytes.
+/// </summary>
+public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int ChannelLength, int PayloadLength, ulong Sequence)
+{
+    /// <summary>Header bytes.</summary>
+    public const int Size = 24;
+
+    /// <summary>"IPCH" read as a little-endian u32.</summary>
+    public const uint Magic = 0x48435049;
+
+    /// <summary>The protocol version this library speaks.</summary>
+    public const byte CurrentVersion = 1;
+
+    /// <summary>The longest channel name or pattern.</summary>
+    public const int MaxChannelLength = 255;
+
+    /// <summary>The whole frame's length: header, channel and payload.</summary>
+    public long FrameLength => Size + (long)ChannelLength + PayloadLength;
+
+    /// <summary>Writes the header into the first <see cref="Size"/> bytes of <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write(Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, Size, nameof(destination));
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
+        destination[4] = CurrentVersion;
+        destination[5] = (byte)Type;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], (ushort)Flags);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[8..], checked((ushort)ChannelLength));
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[10..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], checked((uint)PayloadLength));
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], Sequence);
+    }
+}
