@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # IpcCore build driver.
 #
-#   ./build.sh            build everything (Release): native shim, regenerated bindings, C# projects
+#   ./build.sh            build everything (Release): native shim, regenerated bindings, C# projects;
+#                         the tools are then runnable as bin/myipchub, bin/myipcpub, bin/myipcsub
+#   ./build.sh run [ARGS] build, then start the hub in the foreground (ARGS go to myipchub)
 #   ./build.sh test       build (bindings are checked, not regenerated) and run every test:
 #                         ctest (C unit tests + the same under valgrind memcheck), the bindings
 #                         freshness check, dotnet test, and a smoke run of the benchmarks
@@ -90,9 +92,24 @@ check_bindings() {
     dotnet run --project bindings/gen/IpcCore.BindGen.csproj -c "$CONFIG" -- "$HEADER" "$GENERATED" --check
 }
 
+TOOLS=(myipchub myipcpub myipcsub)
+
 build_managed() {
     say "managed projects ($CONFIG)"
     dotnet build IpcCore.sln -c "$CONFIG" -nologo -clp:ErrorsOnly -warnaserror
+    link_tools
+}
+
+# bin/<tool> -> the tool's apphost in its build output (the apphost finds its assemblies beside itself).
+link_tools() {
+    mkdir -p "$ROOT/bin"
+    local tool target
+    for tool in "${TOOLS[@]}"; do
+        target="managed/$tool/bin/$CONFIG/net10.0/$tool"
+        if [ -x "$ROOT/$target" ]; then
+            ln -sfn "../$target" "$ROOT/bin/$tool"
+        fi
+    done
 }
 
 # Counters for the closing summary line.
@@ -190,6 +207,14 @@ case "$cmd" in
         echo "total: $total_passed passed, $total_failed failed"
         [ "${#failures[@]}" -eq 0 ] && [ "$total_failed" -eq 0 ]
         ;;
+    run)
+        ensure_tools
+        build_native
+        gen_bindings
+        build_managed
+        [ -x bin/myipchub ] || die "bin/myipchub was not built"
+        exec bin/myipchub "$@"
+        ;;
     bench)
         ensure_tools
         build_native
@@ -197,10 +222,10 @@ case "$cmd" in
         dotnet run --project bench/IpcCore.Benchmarks/IpcCore.Benchmarks.csproj -c Release --no-build -- "$@"
         ;;
     clean)
-        rm -rf artifacts
+        rm -rf artifacts bin
         find . -type d \( -name bin -o -name obj \) -not -path './.git/*' -prune -exec rm -rf {} +
         ;;
     *)
-        die "unknown command '$cmd' (use: build, test, gen, bench, clean)"
+        die "unknown command '$cmd' (use: build, test, run, gen, bench, clean)"
         ;;
 esac
