@@ -22,7 +22,7 @@ public static class FrameReader
     /// </summary>
     public static FrameParseResult TryParse(
         ReadOnlySpan<byte> buffer,
-        in ProtocolLimits limits,
+        scoped in ProtocolLimits limits,
         out Frame frame,
         out int needed,
         out ProtocolErrorCode error,
