@@ -1,0 +1,94 @@
+using IpcCore.Protocol;
+
+namespace IpcCore.Client;
+
+/// <summary>
+/// The data path of one connection: how frames travel after the handshake. The handshake itself always
+/// runs over the control socket; Welcome's transport-specific bytes tell a transport where its data path
+/// is (for the socket transport the data path is the control socket itself). The client library above
+/// only sees whole frame bytes going out and a byte stream coming in.
+/// </summary>
+internal interface IClientDataPath : IDisposable
+{
+    TransportKind Kind { get; }
+
+    /// <summary>Sends all of <paramref name="frames"/> (whole frames), blocking while the path is full.</summary>
+    /// <exception cref="IpcException">The path is broken (EPIPE, ECONNRESET, ...).</exception>
+    void SendAll(ReadOnlySpan<byte> frames);
+
+    /// <summary>Blocks until bytes arrive; end of stream or a reset connection are statuses, not exceptions.</summary>
+    IoResult Receive(Span<byte> buffer);
+
+    /// <summary>Wakes a blocked <see cref="Receive"/> (it reports end of stream) and fails further sends. Never throws.</summary>
+    void Shutdown();
+}
+
+/// <summary>A client-side transport: turns a handshaken control connection into a data path.</summary>
+internal interface IClientTransport
+{
+    TransportKind Kind { get; }
+
+    /// <summary>
+    /// Opens the data path once Welcome arrived. Takes ownership of <paramref name="control"/> (the data
+    /// path disposes it).
+    /// </summary>
+    IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension);
+}
+
+/// <summary>The client transports this build has.</summary>
+internal static class ClientTransports
+{
+    private static readonly SocketClientTransport s_socket = new();
+
+    /// <summary>The transport for <paramref name="kind"/>, or null when it is not available.</summary>
+    public static IClientTransport? Find(TransportKind kind) => kind switch
+    {
+        TransportKind.Socket => s_socket,
+        _ => null,
+    };
+}
+
+/// <summary>Everything over the UNIX control socket.</summary>
+internal sealed class SocketClientTransport : IClientTransport
+{
+    public TransportKind Kind => TransportKind.Socket;
+
+    public IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension)
+        => new SocketDataPath(control);
+}
+
+/// <summary>The control socket as the data path (blocking: the receive thread blocks in recvmsg).</summary>
+internal sealed class SocketDataPath : IClientDataPath
+{
+    private readonly UnixSocket _socket;
+    private int _shutdown;
+
+    public SocketDataPath(UnixSocket socket) => _socket = socket;
+
+    public TransportKind Kind => TransportKind.Socket;
+
+    public void SendAll(ReadOnlySpan<byte> frames) => _socket.SendAll(frames);
+
+    public IoResult Receive(Span<byte> buffer) => _socket.TryReceive(buffer);
+
+    public void Shutdown()
+    {
+        if (Interlocked.Exchange(ref _shutdown, 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            _socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+        }
+        catch (IpcException)
+        {
+            // Already disconnected (ENOTCONN): nothing to wake.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
