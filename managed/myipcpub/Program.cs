@@ -1,0 +1,47 @@
+using System.CommandLine;
+using IpcCore.Cli;
+using MyIpcPub;
+
+var tool = new CliTool("myipcpub");
+var common = new CommonOptions();
+var channel = new Option<string>("--channel")
+{
+    Description = "The channel to publish to (dot-separated tokens of [A-Za-z0-9_-], e.g. weather, sensors.temp).",
+    HelpName = "NAME",
+    Required = true,
+};
+var message = new Option<string?>("--message")
+{
+    Description = "Publish TEXT (UTF-8) as one message and exit ('' publishes an empty message).",
+    HelpName = "TEXT",
+};
+var file = new Option<string?>("--file")
+{
+    Description = "Publish the file's bytes as one binary message and exit.",
+    HelpName = "PATH",
+};
+var noAck = new Option<bool>("--no-ack")
+{
+    Description = "Fire and forget: do not wait for the hub's delivery count (prints nothing per message).",
+};
+
+var root = new RootCommand(
+    "Publishes messages to a channel of the IpcCore hub: --message TEXT, --file PATH, or else each line of stdin " +
+    "(without its newline) as one message. Prints 'Published (N subscribers)' for each.\n\n" + ExitCodes.HelpText)
+{
+    channel,
+    message,
+    file,
+    noAck,
+};
+common.AddTo(root);
+
+return CliRunner.Run(tool, root, args, (parseResult, cancellationToken) =>
+{
+    var settings = new PublisherSettings(
+        parseResult.GetValue(channel)!,
+        parseResult.GetValue(message),
+        parseResult.GetValue(file),
+        parseResult.GetValue(noAck));
+    return new Publisher(tool, settings, common.ToClientOptions(parseResult, reconnect: true)).RunAsync(cancellationToken);
+});
