@@ -1,0 +1,116 @@
+using System.Globalization;
+using IpcCore.Protocol;
+
+namespace IpcCore.Hub;
+
+/// <summary>What the hub does with a Data frame that does not fit a subscriber's outbound queue.</summary>
+public enum SlowConsumerPolicy
+{
+    /// <summary>
+    /// Stall the publisher (and every other publisher to the channel, in arrival order) until the queue has
+    /// room; disconnect the subscriber with SlowConsumer when its queue stays full past the deadline.
+    /// </summary>
+    Backpressure,
+
+    /// <summary>Skip that subscriber for this message (it sees a gap in the channel's sequence numbers).</summary>
+    Drop,
+
+    /// <summary>Like <see cref="Backpressure"/>, without a deadline.</summary>
+    Block,
+}
+
+/// <summary>Everything a hub is configured with; the defaults are the documented ones.</summary>
+public sealed record HubOptions
+{
+    /// <summary>The smallest <see cref="MaxMessageSize"/> accepted.</summary>
+    public const int MinMaxMessageSize = 1;
+
+    /// <summary>The hub directory (null: <see cref="HubPaths.ResolveDirectory"/> of nothing: $IPCHUB_DIR, ...).</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>Directory 0750 and socket 0660 instead of 0700 and 0600.</summary>
+    public bool GroupAccess { get; init; }
+
+    /// <summary>The largest Publish/Data payload in bytes.</summary>
+    public int MaxMessageSize { get; init; } = ProtocolLimits.DefaultMaxMessageSize;
+
+    /// <summary>The most clients that may have completed the handshake at once.</summary>
+    public int MaxClients { get; init; } = 1024;
+
+    /// <summary>The most channels (distinct published names) the hub tracks.</summary>
+    public int MaxChannels { get; init; } = 65536;
+
+    /// <summary>The most subscriptions one client may hold.</summary>
+    public int MaxSubscriptionsPerClient { get; init; } = 1024;
+
+    /// <summary>A client's outbound queue limit in frames.</summary>
+    public int QueueMessages { get; init; } = 65536;
+
+    /// <summary>A client's outbound queue limit in bytes (at least one maximum-size Data frame).</summary>
+    public long QueueBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>What happens when a subscriber's queue is full.</summary>
+    public SlowConsumerPolicy SlowPolicy { get; init; } = SlowConsumerPolicy.Backpressure;
+
+    /// <summary>How long a subscriber's queue may stay full under <see cref="SlowConsumerPolicy.Backpressure"/>.</summary>
+    public TimeSpan SlowDeadline { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long shutdown waits for queued output to drain.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The largest frame a client can be sent: a maximum-size Data frame with the longest channel.</summary>
+    public long MaxDataFrameLength => FrameHeader.Size + (long)FrameHeader.MaxChannelLength + MaxMessageSize;
+
+    /// <summary>
+    /// The first problem with these options, naming the command-line option (e.g.
+    /// <c>--queue-bytes must be at least 1049879 (one maximum-size frame)</c>), or null when they are valid.
+    /// </summary>
+    public string? Validate()
+    {
+        // A frame length must fit an int everywhere (FrameReader, buffers).
+        long maxMessage = int.MaxValue - FrameHeader.Size - FrameHeader.MaxChannelLength;
+        if (MaxMessageSize < MinMaxMessageSize || MaxMessageSize > maxMessage)
+        {
+            return Invariant($"--max-message-size must be between {MinMaxMessageSize} and {maxMessage} bytes (got {MaxMessageSize})");
+        }
+        if (MaxClients < 1)
+        {
+            return Invariant($"--max-clients must be at least 1 (got {MaxClients})");
+        }
+        if (MaxChannels < 1)
+        {
+            return Invariant($"--max-channels must be at least 1 (got {MaxChannels})");
+        }
+        if (MaxSubscriptionsPerClient < 1)
+        {
+            return Invariant($"--max-subscriptions must be at least 1 (got {MaxSubscriptionsPerClient})");
+        }
+        if (QueueMessages < 1)
+        {
+            return Invariant($"--queue-messages must be at least 1 (got {QueueMessages})");
+        }
+        if (QueueBytes < MaxDataFrameLength)
+        {
+            return Invariant($"--queue-bytes must be at least {MaxDataFrameLength} (one maximum-size frame: 24-byte header, 255-byte channel, {MaxMessageSize}-byte message); got {QueueBytes}");
+        }
+        if (QueueBytes > int.MaxValue)
+        {
+            return Invariant($"--queue-bytes must be at most {int.MaxValue} (got {QueueBytes})");
+        }
+        if (!Enum.IsDefined(SlowPolicy))
+        {
+            return Invariant($"--slow-policy must be backpressure, drop or block (got {SlowPolicy})");
+        }
+        if (SlowDeadline <= TimeSpan.Zero || SlowDeadline > TimeSpan.FromDays(1))
+        {
+            return Invariant($"--slow-deadline must be more than 0 and at most 86400 seconds (got {SlowDeadline.TotalSeconds})");
+        }
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
+        {
+            return Invariant($"--shutdown-timeout must be between 0 and 3600 seconds (got {ShutdownTimeout.TotalSeconds})");
+        }
+        return null;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

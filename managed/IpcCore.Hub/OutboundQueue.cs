@@ -1,0 +1,219 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using IpcCore.Protocol;
+
+namespace IpcCore.Hub;
+
+/// <summary>
+/// A client's outbound frames, bounded in frames and bytes: one contiguous pooled buffer, so everything
+/// queued since the last flush leaves in a single write call (the coalescing that lets many small frames
+/// share a syscall). Data frames are admitted only within the limits (<see cref="CanAccept"/>); control
+/// frames (Welcome, Ack, Error, Pong, Goodbye) always are, and the hub stops reading a client whose queue
+/// is over its limits (<see cref="IsOverLimit"/>), which bounds them too. Frame boundaries are kept as
+/// end offsets in a ring, so the frame count drops as bytes are written.
+/// </summary>
+internal sealed class OutboundQueue : IDisposable
+{
+    /// <summary>The buffer size a queue starts with and shrinks back to when it empties.</summary>
+    public const int InitialSize = 64 * 1024;
+
+    /// <summary>An emptied buffer above this size is given back to the pool.</summary>
+    private const int ShrinkAbove = 256 * 1024;
+
+    private byte[] _buffer;
+    private int _head;            // first unsent byte
+    private int _tail;            // end of the queued bytes
+    private long _written;        // stream offset of _head (bytes ever written)
+    private long[] _ends = new long[64]; // stream end offsets of the queued frames, a ring
+    private int _endsHead;
+    private int _endsCount;
+    private long _frontStart;     // stream offset where the front frame begins
+
+    public OutboundQueue(int maxMessages, long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        MaxMessages = maxMessages;
+        MaxBytes = maxBytes;
+        _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    }
+
+    /// <summary>The frame limit.</summary>
+    public int MaxMessages { get; }
+
+    /// <summary>The byte limit.</summary>
+    public long MaxBytes { get; }
+
+    /// <summary>Frames queued and not completely written.</summary>
+    public int Messages => _endsCount;
+
+    /// <summary>Bytes queued and not yet written.</summary>
+    public int Bytes => _tail - _head;
+
+    /// <summary>Whether anything waits to be written.</summary>
+    public bool HasPending => _tail > _head;
+
+    /// <summary>The bytes to write next, all of them contiguous.</summary>
+    public ReadOnlySpan<byte> Pending => _buffer.AsSpan(_head, _tail - _head);
+
+    /// <summary>The buffer's size (tests).</summary>
+    public int Capacity => _buffer.Length;
+
+    /// <summary>Whether a frame of <paramref name="frameLength"/> bytes fits both limits.</summary>
+    public bool CanAccept(int frameLength) => _endsCount < MaxMessages && (long)Bytes + frameLength <= MaxBytes;
+
+    /// <summary>Whether the queue is at or over a limit (the client's own requests then wait).</summary>
+    public bool IsOverLimit => _endsCount >= MaxMessages || Bytes >= MaxBytes;
+
+    /// <summary>
+    /// Queues <paramref name="publish"/> (a whole, validated Publish frame) as a Data frame with channel
+    /// sequence <paramref name="sequence"/> if it fits the limits: the bytes are copied once and the header
+    /// is patched (type, flags, sequence), since the rest of the two frames is identical.
+    /// </summary>
+    public bool TryEnqueueData(ReadOnlySpan<byte> publish, ulong sequence)
+    {
+        if (!CanAccept(publish.Length))
+        {
+            return false;
+        }
+        Span<byte> frame = Reserve(publish.Length);
+        publish.CopyTo(frame);
+        frame[5] = (byte)FrameType.Data;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], (ushort)FrameFlags.None);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[16..], sequence);
+        return true;
+    }
+
+    /// <summary>Reserves <paramref name="length"/> bytes for a control frame (never refused) and records it as one frame.</summary>
+    public Span<byte> ReserveControl(int length) => Reserve(length);
+
+    /// <summary>Queues an Ack of request <paramref name="requestId"/>.</summary>
+    public void EnqueueAck(ulong requestId, in AckPayload ack)
+        => FrameWriter.WriteAck(Reserve(FrameHeader.Size + AckPayload.Size), requestId, ack);
+
+    /// <summary>Queues an Error frame.</summary>
+    public void EnqueueError(ulong requestId, ProtocolErrorCode code, string reason, bool fatal)
+        => FrameWriter.WriteError(Reserve(FrameWriter.ErrorFrameLength(reason)), requestId, code, reason, fatal);
+
+    /// <summary>Queues a frame without channel: header and <paramref name="payload"/>.</summary>
+    public void EnqueueControl(FrameType type, ulong sequence, ReadOnlySpan<byte> payload)
+        => FrameWriter.Write(Reserve(FrameWriter.FrameLength(0, payload.Length)), type, FrameFlags.None, sequence, default, payload);
+
+    /// <summary>Queues a Goodbye with <paramref name="reason"/>.</summary>
+    public void EnqueueGoodbye(string reason)
+    {
+        int length = FrameWriter.FrameLength(0, Math.Min(System.Text.Encoding.UTF8.GetByteCount(reason), ProtocolLimits.MaxControlPayload));
+        FrameWriter.WriteGoodbye(Reserve(length), reason);
+    }
+
+    /// <summary>Records that the first <paramref name="count"/> pending bytes were written.</summary>
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Bytes);
+        _head += count;
+        _written += count;
+        while (_endsCount > 0 && _ends[_endsHead] <= _written)
+        {
+            _frontStart = _ends[_endsHead];
+            _endsHead = (_endsHead + 1) & (_ends.Length - 1);
+            _endsCount--;
+        }
+        if (_head == _tail)
+        {
+            _head = _tail = 0;
+            if (_buffer.Length > ShrinkAbove)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws away every frame not yet begun on the wire, keeping a partly written one so the peer's
+    /// stream stays framed; used before a fatal Error that must not wait behind a full queue.
+    /// </summary>
+    public void DiscardUnsent()
+    {
+        if (_endsCount == 0)
+        {
+            return;
+        }
+        if (_written > _frontStart)
+        {
+            // The front frame is partly on the wire: keep exactly it.
+            _tail = _head + (int)(_ends[_endsHead] - _written);
+            _endsCount = 1;
+        }
+        else
+        {
+            _head = _tail = 0;
+            _endsCount = 0;
+        }
+    }
+
+    public void Dispose()
+    {
+        byte[] buffer = _buffer;
+        _buffer = [];
+        _head = _tail = 0;
+        _endsCount = 0;
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Span<byte> Reserve(int length)
+    {
+        if (_buffer.Length - _tail < length)
+        {
+            MakeRoom(length);
+        }
+        Span<byte> span = _buffer.AsSpan(_tail, length);
+        if (_endsCount == 0)
+        {
+            _frontStart = _written + Bytes;
+        }
+        _tail += length;
+        if (_endsCount == _ends.Length)
+        {
+            GrowEnds();
+        }
+        _ends[(_endsHead + _endsCount) & (_ends.Length - 1)] = _written + Bytes;
+        _endsCount++;
+        return span;
+    }
+
+    private void MakeRoom(int length)
+    {
+        int pending = Bytes;
+        // Compact only when that frees at least half the buffer, else grow: compaction then moves at most
+        // as many bytes as it frees, so its cost per queued byte stays constant.
+        if (pending + length <= _buffer.Length && pending <= _buffer.Length / 2)
+        {
+            Buffer.BlockCopy(_buffer, _head, _buffer, 0, pending);
+        }
+        else
+        {
+            long wanted = Math.Max((long)_buffer.Length * 2, (long)pending + length);
+            byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(wanted, Array.MaxLength));
+            Buffer.BlockCopy(_buffer, _head, larger, 0, pending);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+        _head = 0;
+        _tail = pending;
+    }
+
+    private void GrowEnds()
+    {
+        long[] larger = new long[_ends.Length * 2];
+        for (int i = 0; i < _endsCount; i++)
+        {
+            larger[i] = _ends[(_endsHead + i) & (_ends.Length - 1)];
+        }
+        _ends = larger;
+        _endsHead = 0;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+using IpcCore.Protocol;
+
+namespace IpcCore.Hub.Transports;
+
+/// <summary>
+/// How frame bytes move between the hub and one client: non-blocking reads into and writes from spans,
+/// over handles the event loop can poll. The connection above it (<see cref="ClientConnection"/>) knows
+/// nothing of the mechanism, so every transport shares the frame assembler, the router and the queues.
+/// </summary>
+/// <remarks>
+/// The socket transport reads and writes the control socket itself (<see cref="SharesControlSocket"/>).
+/// The next transports (FIFO pair, message-queue pair, shared-memory ring, passed pipes) keep the
+/// control socket for the handshake, SO_PEERCRED and liveness, and move Publish/Data frames over
+/// <see cref="ReadHandle"/>/<see cref="WriteHandle"/>; a ring buffer exposes an eventfd there.
+/// </remarks>
+public interface IClientDataPath : IDisposable
+{
+    /// <summary>The mechanism, as granted in Welcome.</summary>
+    TransportKind Kind { get; }
+
+    /// <summary>Whether the data path is the control socket itself (so the loop registers one handle).</summary>
+    bool SharesControlSocket { get; }
+
+    /// <summary>The handle that becomes readable when <see cref="Read"/> has bytes (POLLIN).</summary>
+    SafeHandle ReadHandle { get; }
+
+    /// <summary>The handle that becomes writable when <see cref="Write"/> can take bytes (POLLOUT); may be <see cref="ReadHandle"/>.</summary>
+    SafeHandle WriteHandle { get; }
+
+    /// <summary>
+    /// The transport-specific bytes that follow the fixed part of Welcome (names of the FIFOs, queues or
+    /// shared-memory object); empty for the socket.
+    /// </summary>
+    ReadOnlySpan<byte> WelcomeExtension { get; }
+
+    /// <summary>Reads what is available, without waiting: bytes, WouldBlock, EndOfStream or PeerClosed.</summary>
+    IoResult Read(Span<byte> destination);
+
+    /// <summary>Writes what fits, without waiting: bytes taken, WouldBlock or PeerClosed.</summary>
+    IoResult Write(ReadOnlySpan<byte> source);
+}

@@ -1,0 +1,271 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using IpcCore;
+using IpcCore.Hub;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace MyIpcHub;
+
+/// <summary>myipchub: parse the command line, build <see cref="HubOptions"/>, run a <see cref="HubServer"/>.</summary>
+internal static class Program
+{
+    private const string Tool = "myipchub";
+    private const int ExitOk = 0;
+    private const int ExitRuntimeError = 1;
+    private const int ExitUsage = 2;
+
+    private static int Main(string[] args)
+    {
+        var defaults = new HubOptions();
+        var dir = new Option<string?>("--dir")
+        {
+            Description = "The hub directory (default: $IPCHUB_DIR, else $XDG_RUNTIME_DIR/ipchub, else /tmp/ipchub-<uid>); created if missing.",
+            HelpName = "DIR",
+        };
+        var logLevel = new Option<LogLevel>("--log-level")
+        {
+            Description = "trace, debug, information, warning, error, critical or none (log lines go to stderr). Default: information.",
+            HelpName = "LEVEL",
+            CustomParser = r => ParseLogLevel(r),
+        };
+        var groupAccess = new Option<bool>("--group-access")
+        {
+            Description = "Let the hub's group connect: directory 0750 and socket 0660 (default 0700 and 0600).",
+        };
+        var maxMessageSize = SizeOption("--max-message-size", "The largest message in bytes (suffixes K, KiB, M, MiB accepted).", defaults.MaxMessageSize);
+        var maxClients = CountOption("--max-clients", "The most clients at once.", defaults.MaxClients);
+        var maxChannels = CountOption("--max-channels", "The most channels the hub tracks.", defaults.MaxChannels);
+        var maxSubscriptions = CountOption("--max-subscriptions", "The most subscriptions per client.", defaults.MaxSubscriptionsPerClient);
+        var queueMessages = CountOption("--queue-messages", "A client's outbound queue limit in messages.", defaults.QueueMessages);
+        var queueBytes = SizeOption("--queue-bytes", "A client's outbound queue limit in bytes (at least one maximum-size frame).", defaults.QueueBytes);
+        var slowPolicy = new Option<SlowConsumerPolicy>("--slow-policy")
+        {
+            Description = "When a subscriber's queue is full: backpressure (stall publishers; disconnect the subscriber after --slow-deadline), drop (skip it) or block (stall, no deadline). Default: backpressure.",
+            HelpName = "backpressure|drop|block",
+            CustomParser = r => ParsePolicy(r),
+        };
+        var slowDeadline = SecondsOption("--slow-deadline", "How long a subscriber's queue may stay full under backpressure.", defaults.SlowDeadline);
+        var shutdownTimeout = SecondsOption("--shutdown-timeout", "How long shutdown waits for queued output to reach the clients.", defaults.ShutdownTimeout);
+
+        var root = new RootCommand(
+            "The IpcCore message hub: clients connect to DIR/hub.sock, subscribe to channels and publish messages; the hub routes " +
+            "each message to every subscriber. Stop it with SIGINT or SIGTERM.\n\n" +
+            "Exit codes: 0 clean shutdown, 1 runtime error (e.g. another hub is running on the directory, the socket cannot be bound), " +
+            "2 usage error (unknown option or invalid value).")
+        {
+            dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, queueMessages, queueBytes,
+            slowPolicy, slowDeadline, shutdownTimeout,
+        };
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (ParseError error in parsed.Errors)
+            {
+                Console.Error.WriteLine($"{Tool}: {error.Message}");
+            }
+            Console.Error.WriteLine($"Try '{Tool} --help' for more information.");
+            return ExitUsage;
+        }
+        root.SetAction(result =>
+        {
+            long messageSize = Value(result, maxMessageSize, defaults.MaxMessageSize);
+            var options = new HubOptions
+            {
+                Directory = result.GetValue(dir),
+                GroupAccess = result.GetValue(groupAccess),
+                MaxMessageSize = (int)Math.Min(messageSize, int.MaxValue),
+                MaxClients = Value(result, maxClients, defaults.MaxClients),
+                MaxChannels = Value(result, maxChannels, defaults.MaxChannels),
+                MaxSubscriptionsPerClient = Value(result, maxSubscriptions, defaults.MaxSubscriptionsPerClient),
+                QueueMessages = Value(result, queueMessages, defaults.QueueMessages),
+                QueueBytes = Value(result, queueBytes, defaults.QueueBytes),
+                SlowPolicy = Value(result, slowPolicy, defaults.SlowPolicy),
+                SlowDeadline = Value(result, slowDeadline, defaults.SlowDeadline),
+                ShutdownTimeout = Value(result, shutdownTimeout, defaults.ShutdownTimeout),
+            };
+            string? problem = messageSize > int.MaxValue ? $"--max-message-size must be at most {int.MaxValue} bytes (got {messageSize})" : options.Validate();
+            if (problem is not null)
+            {
+                Console.Error.WriteLine($"{Tool}: {problem}");
+                Console.Error.WriteLine($"Try '{Tool} --help' for more information.");
+                return ExitUsage;
+            }
+            return RunHub(options, Value(result, logLevel, LogLevel.Information));
+        });
+        return parsed.Invoke();
+    }
+
+    private static int RunHub(HubOptions options, LogLevel level)
+    {
+        using ILoggerFactory loggers = LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(level);
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+            builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        try
+        {
+            using var server = new HubServer(options, loggers);
+
+            // Ctrl-C and SIGTERM: do not die, let the loop say goodbye and clean up (even when the signal
+            // comes while the hub is still starting).
+            using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; server.RequestStop(); });
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; server.RequestStop(); });
+            server.Start();
+
+            Console.Out.WriteLine($"IPC Hub started (pid {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)})");
+            Console.Out.WriteLine($"Backends available: {string.Join(", ", server.TransportNames)}");
+            Console.Out.WriteLine($"Listening for connections on {server.SocketPath}");
+            Console.Out.Flush();
+
+            server.Run();
+            Console.Out.WriteLine("IPC Hub stopped");
+            Console.Out.Flush();
+            return ExitOk;
+        }
+        catch (Exception e) when (e is HubStartException or IpcException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"{Tool}: {e.Message}");
+            return ExitRuntimeError;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug, not an expected failure: one line here; the hub's log has the details.
+            Console.Error.WriteLine($"{Tool}: internal error: {e.Message}");
+            return ExitRuntimeError;
+        }
+    }
+
+    // --- option helpers --------------------------------------------------------------------------
+
+    private static Option<int> CountOption(string name, string description, int defaultValue) => new(name)
+    {
+        Description = $"{description} Default: {defaultValue.ToString(CultureInfo.InvariantCulture)}.",
+        HelpName = "N",
+        CustomParser = r =>
+        {
+            string text = Single(r);
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
+            {
+                r.AddError($"{name}: '{text}' is not a positive whole number");
+                return 0;
+            }
+            return value;
+        },
+    };
+
+    private static Option<long> SizeOption(string name, string description, long defaultValue) => new(name)
+    {
+        Description = $"{description} Default: {defaultValue.ToString(CultureInfo.InvariantCulture)}.",
+        HelpName = "BYTES",
+        CustomParser = r =>
+        {
+            string text = Single(r);
+            if (!TryParseSize(text, out long value) || value < 1)
+            {
+                r.AddError($"{name}: '{text}' is not a size (bytes, or a number with K, KiB, M, MiB, G or GiB)");
+                return 0;
+            }
+            return value;
+        },
+    };
+
+    private static Option<TimeSpan> SecondsOption(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = $"{description} In seconds (fractions allowed). Default: {defaultValue.TotalSeconds.ToString(CultureInfo.InvariantCulture)}.",
+        HelpName = "SECONDS",
+        CustomParser = r =>
+        {
+            string text = Single(r);
+            if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds)
+                || double.IsNaN(seconds) || seconds > 86400)
+            {
+                r.AddError($"{name}: '{text}' is not a number of seconds (0 to 86400)");
+                return TimeSpan.Zero;
+            }
+            return TimeSpan.FromSeconds(seconds);
+        },
+    };
+
+    private static LogLevel ParseLogLevel(ArgumentResult r)
+    {
+        string text = Single(r);
+        switch (text.ToLowerInvariant())
+        {
+            case "trace": return LogLevel.Trace;
+            case "debug": return LogLevel.Debug;
+            case "information" or "info": return LogLevel.Information;
+            case "warning" or "warn": return LogLevel.Warning;
+            case "error": return LogLevel.Error;
+            case "critical": return LogLevel.Critical;
+            case "none": return LogLevel.None;
+            default:
+                r.AddError($"--log-level: '{text}' is not one of trace, debug, information, warning, error, critical, none");
+                return LogLevel.Information;
+        }
+    }
+
+    private static SlowConsumerPolicy ParsePolicy(ArgumentResult r)
+    {
+        string text = Single(r);
+        switch (text.ToLowerInvariant())
+        {
+            case "backpressure": return SlowConsumerPolicy.Backpressure;
+            case "drop": return SlowConsumerPolicy.Drop;
+            case "block": return SlowConsumerPolicy.Block;
+            default:
+                r.AddError($"--slow-policy: '{text}' is not one of backpressure, drop, block");
+                return SlowConsumerPolicy.Backpressure;
+        }
+    }
+
+    /// <summary>The option's value, or <paramref name="fallback"/> when it was not given.</summary>
+    private static T Value<T>(ParseResult result, Option<T> option, T fallback)
+        => result.GetResult(option) is null ? fallback : result.GetValue(option)!;
+
+    private static string Single(ArgumentResult r) => r.Tokens.Count > 0 ? r.Tokens[^1].Value : string.Empty;
+
+    internal static bool TryParseSize(string text, out long value)
+    {
+        value = 0;
+        string s = text.Trim();
+        long multiplier = 1;
+        (string Suffix, long Factor)[] suffixes =
+        [
+            ("KiB", 1024), ("MiB", 1024 * 1024), ("GiB", 1024L * 1024 * 1024),
+            ("K", 1024), ("M", 1024 * 1024), ("G", 1024L * 1024 * 1024),
+            ("k", 1024), ("m", 1024 * 1024), ("g", 1024L * 1024 * 1024),
+        ];
+        foreach ((string suffix, long factor) in suffixes)
+        {
+            if (s.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                multiplier = factor;
+                s = s[..^suffix.Length];
+                break;
+            }
+        }
+        if (!long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
+        {
+            return false;
+        }
+        try
+        {
+            value = checked(number * multiplier);
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+}
