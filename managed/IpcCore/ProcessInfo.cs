@@ -33,4 +33,16 @@ public static class ProcessInfo
         IpcError.Throw(result, "kill", string.Create(CultureInfo.InvariantCulture, $"pid {pid}"));
         return false;
     }
+
+    /// <summary>
+    /// Sends signal <paramref name="signal"/> (e.g. 15 for SIGTERM, 9 for SIGKILL) to process
+    /// <paramref name="pid"/> (kill(2)). Only a single process: pid must be positive.
+    /// </summary>
+    /// <exception cref="IpcException">ESRCH when there is no such process; EPERM; EINVAL for an invalid signal.</exception>
+    public static void Signal(int pid, int signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
+        ArgumentOutOfRangeException.ThrowIfNegative(signal);
+        IpcError.Check(IpcNative.Kill(pid, signal), "kill", string.Create(CultureInfo.InvariantCulture, $"pid {pid}"));
+    }
 }
