@@ -62,6 +62,9 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
     /// <summary>Whether Hello was answered with Welcome.</summary>
     public bool Welcomed { get; set; }
 
+    /// <summary>When (CLOCK_MONOTONIC ns) the connection must have sent Hello.</summary>
+    public long HandshakeDeadlineNs { get; set; }
+
     /// <summary>The frame length the assembler waits for (a header until one is in).</summary>
     public int Needed { get; set; } = Protocol.FrameHeader.Size;
 

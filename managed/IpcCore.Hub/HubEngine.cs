@@ -62,6 +62,9 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     private volatile bool _stopRequested;
     private bool _draining;
     private long _drainDeadlineNs;
+
+    // Connections that have not sent Hello yet, oldest first (they were accepted in deadline order).
+    private readonly List<ClientConnection> _handshaking = [];
     private bool _disposed;
 
     private long _loopAllocatedBytes;
@@ -211,6 +214,8 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         }
         connection.ConnectionIndex = _connections.Count;
         _connections.Add(connection);
+        connection.HandshakeDeadlineNs = MonotonicClock.NowNs + (long)(_options.HandshakeTimeout.TotalMilliseconds * 1_000_000);
+        _handshaking.Add(connection);
         HubLog.Accepted(_logger, id, peer.Pid, peer.Uid, peer.Gid);
     }
 
@@ -723,6 +728,20 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
             _listenerPaused = false;
             _loop.Modify(_listenerToken, _listener.Handle, PollEvents.POLLIN);
         }
+        for (int i = _handshaking.Count - 1; i >= 0; i--)
+        {
+            ClientConnection c = _handshaking[i];
+            if (c.Welcomed || c.Closing || c.IsDisposed)
+            {
+                _handshaking.RemoveAt(i);
+            }
+            else if (now >= c.HandshakeDeadlineNs)
+            {
+                _handshaking.RemoveAt(i);
+                _ = Fatal(c, ProtocolErrorCode.HandshakeRequired,
+                    Invariant($"no Hello within {_options.HandshakeTimeout.TotalSeconds:0.###} s of connecting"));
+            }
+        }
         for (int i = _lingering.Count - 1; i >= 0; i--)
         {
             ClientConnection c = _lingering[i];
@@ -1065,6 +1084,13 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         foreach (ClientConnection c in _lingering)
         {
             next = Math.Min(next, c.LingerUntilNs);
+        }
+        foreach (ClientConnection c in _handshaking)
+        {
+            if (!c.Welcomed && !c.Closing)
+            {
+                next = Math.Min(next, c.HandshakeDeadlineNs);
+            }
         }
         if (_draining)
         {

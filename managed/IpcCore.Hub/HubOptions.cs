@@ -58,6 +58,9 @@ public sealed record HubOptions
     /// <summary>How long shutdown waits for queued output to drain.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a new connection may take to send Hello before it is refused (so idle connects cannot hold slots).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest frame a client can be sent: a maximum-size Data frame with the longest channel.</summary>
     public long MaxDataFrameLength => FrameHeader.Size + (long)FrameHeader.MaxChannelLength + MaxMessageSize;
 
@@ -108,6 +111,10 @@ public sealed record HubOptions
         if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
         {
             return Invariant($"--shutdown-timeout must be between 0 and 3600 seconds (got {ShutdownTimeout.TotalSeconds})");
+        }
+        if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromHours(1))
+        {
+            return Invariant($"--handshake-timeout must be more than 0 and at most 3600 seconds (got {HandshakeTimeout.TotalSeconds})");
         }
         return null;
     }

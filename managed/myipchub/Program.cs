@@ -49,6 +49,7 @@ internal static class Program
         };
         var slowDeadline = SecondsOption("--slow-deadline", "How long a subscriber's queue may stay full under backpressure.", defaults.SlowDeadline);
         var shutdownTimeout = SecondsOption("--shutdown-timeout", "How long shutdown waits for queued output to reach the clients.", defaults.ShutdownTimeout);
+        var handshakeTimeout = SecondsOption("--handshake-timeout", "How long a new connection may take to send Hello.", defaults.HandshakeTimeout);
 
         var root = new RootCommand(
             "The IpcCore message hub: clients connect to DIR/hub.sock, subscribe to channels and publish messages; the hub routes " +
@@ -57,7 +58,7 @@ internal static class Program
             "2 usage error (unknown option or invalid value).")
         {
             dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, queueMessages, queueBytes,
-            slowPolicy, slowDeadline, shutdownTimeout,
+            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout,
         };
 
         ParseResult parsed = root.Parse(args);
@@ -86,6 +87,7 @@ internal static class Program
                 SlowPolicy = Value(result, slowPolicy, defaults.SlowPolicy),
                 SlowDeadline = Value(result, slowDeadline, defaults.SlowDeadline),
                 ShutdownTimeout = Value(result, shutdownTimeout, defaults.ShutdownTimeout),
+                HandshakeTimeout = Value(result, handshakeTimeout, defaults.HandshakeTimeout),
             };
             string? problem = messageSize > int.MaxValue ? $"--max-message-size must be at most {int.MaxValue} bytes (got {messageSize})" : options.Validate();
             if (problem is not null)

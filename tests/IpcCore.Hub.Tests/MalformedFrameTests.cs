@@ -101,6 +101,27 @@ public sealed class MalformedFrameTests
     }
 
     [Test]
+    public void A_connection_that_never_sends_Hello_is_refused_after_the_handshake_timeout()
+    {
+        using InProcessHub hub = InProcessHub.Start("nohello", o => o with { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        using RawClient watcher = RawClient.ConnectAndHandshake(hub.SocketPath, "watcher");
+        watcher.Subscribe("watch", 1);
+
+        using (RawClient idle = RawClient.Connect(hub.SocketPath))
+        {
+            List<ReceivedFrame> frames = idle.ReadUntilClosed();
+            Assert.That(frames, Has.Count.EqualTo(1), string.Join(", ", frames));
+            Assert.That(frames[0].ErrorCode, Is.EqualTo(ProtocolErrorCode.HandshakeRequired), frames[0].ToString());
+            Assert.That(frames[0].IsFatal, Is.True);
+            Assert.That(frames[0].ErrorReason, Does.Contain("no Hello within 0.3 s"));
+        }
+
+        // A client that said Hello in time is not affected, however long it stays quiet.
+        Thread.Sleep(500);
+        watcher.AssertAlive();
+    }
+
+    [Test]
     public void OversizedPublish_GetsANonFatalPayloadTooLarge_IsDiscardedAsItArrives_AndTheConnectionStaysUsable()
     {
         const int Limit = 64 * 1024;
