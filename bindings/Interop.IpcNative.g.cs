@@ -203,6 +203,79 @@ public enum Limits : int
     NAME_MAX = 255,
 }
 
+/// <summary>
+/// The shared-memory SPSC ring (managed/IpcCore/Rings). A ring segment is
+/// IPC_RING_HEADER_SIZE header bytes followed by `capacity` data bytes
+/// (a power of two &gt;= 4096). The header is three 64-byte lines, each two
+/// lines (128 bytes) from the next so the two sides never share a line nor an
+/// adjacent-line prefetch pair; lines 64..127 and 192..255 are padding that the
+/// protocol never touches. Every field has exactly one writer.
+/// line 0 (config, written once by the creator; the pids once each by their side):
+/// 0 magic u32, 4 version u32, 8 capacity u64, 16 maxRecord u32 (largest
+/// payload), 20 wakeMode u32 (IpcRingWake), 24 producerPid i32, 28 consumerPid i32
+/// line 128 (producer-owned): 128 tail u64 (bytes ever written, release-published),
+/// 136 dataSignal u32 (futex word the consumer sleeps on), 140 producerSleeping u32
+/// line 256 (consumer-owned): 256 head u64 (bytes ever consumed, release-published),
+/// 264 spaceSignal u32 (futex word the producer sleeps on), 268 consumerSleeping u32
+/// A record is an 8-byte header (u32 length, u32 kind: IpcRingRecordKind) and
+/// the payload, padded to IPC_RING_RECORD_ALIGN; it never crosses the end of
+/// the data region (a padding record fills the rest and the next starts at 0).
+/// </summary>
+public enum RingLayout : int
+{
+    /// <summary>"IRNG" little-endian</summary>
+    RING_MAGIC = 0x474E5249,
+    /// <summary>bumped on any layout change</summary>
+    RING_VERSION = 1,
+    /// <summary>assumed cache line size</summary>
+    RING_CACHE_LINE = 64,
+    /// <summary>config line</summary>
+    RING_OFFSET_CONFIG = 0,
+    RING_OFFSET_MAGIC = 0,
+    RING_OFFSET_VERSION = 4,
+    RING_OFFSET_CAPACITY = 8,
+    RING_OFFSET_MAX_RECORD = 16,
+    RING_OFFSET_WAKE_MODE = 20,
+    RING_OFFSET_PRODUCER_PID = 24,
+    RING_OFFSET_CONSUMER_PID = 28,
+    /// <summary>producer-owned line</summary>
+    RING_OFFSET_PRODUCER = 128,
+    RING_OFFSET_TAIL = 128,
+    RING_OFFSET_DATA_SIGNAL = 136,
+    RING_OFFSET_PRODUCER_SLEEPING = 140,
+    /// <summary>consumer-owned line</summary>
+    RING_OFFSET_CONSUMER = 256,
+    RING_OFFSET_HEAD = 256,
+    RING_OFFSET_SPACE_SIGNAL = 264,
+    RING_OFFSET_CONSUMER_SLEEPING = 268,
+    /// <summary>the data region starts here</summary>
+    RING_HEADER_SIZE = 384,
+    /// <summary>smallest data region</summary>
+    RING_MIN_CAPACITY = 4096,
+    /// <summary>records start and end 8-byte aligned</summary>
+    RING_RECORD_ALIGN = 8,
+    /// <summary>u32 length + u32 kind</summary>
+    RING_RECORD_HEADER = 8,
+}
+
+/// <summary>The kind field of a ring record header.</summary>
+public enum RingRecordKind : int
+{
+    /// <summary>a payload of `length` bytes</summary>
+    RING_RECORD_DATA = 1,
+    /// <summary>skip to the start of the data region</summary>
+    RING_RECORD_PADDING = 2,
+}
+
+/// <summary>How a ring's waiting side sleeps (the wakeMode config field).</summary>
+public enum RingWake : int
+{
+    /// <summary>on the dataSignal/spaceSignal futex words</summary>
+    RING_WAKE_FUTEX = 1,
+    /// <summary>on two named semaphores</summary>
+    RING_WAKE_SEMAPHORE = 2,
+}
+
 /// <summary>mq_getattr(3). Layout: 0 flags, 8 maxMsg, 16 msgSize, 24 curMsgs; size 32.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct MqAttr

@@ -238,6 +238,63 @@ typedef enum IpcLimits
     IPC_NAME_MAX = 255,        /* NAME_MAX for shm, mq and sem names */
 } IpcLimits;
 
+/* The shared-memory SPSC ring (managed/IpcCore/Rings). A ring segment is
+ * IPC_RING_HEADER_SIZE header bytes followed by `capacity` data bytes
+ * (a power of two >= 4096). The header is three 64-byte lines, each two
+ * lines (128 bytes) from the next so the two sides never share a line nor an
+ * adjacent-line prefetch pair; lines 64..127 and 192..255 are padding that the
+ * protocol never touches. Every field has exactly one writer.
+ *   line 0 (config, written once by the creator; the pids once each by their side):
+ *     0 magic u32, 4 version u32, 8 capacity u64, 16 maxRecord u32 (largest
+ *     payload), 20 wakeMode u32 (IpcRingWake), 24 producerPid i32, 28 consumerPid i32
+ *   line 128 (producer-owned): 128 tail u64 (bytes ever written, release-published),
+ *     136 dataSignal u32 (futex word the consumer sleeps on), 140 producerSleeping u32
+ *   line 256 (consumer-owned): 256 head u64 (bytes ever consumed, release-published),
+ *     264 spaceSignal u32 (futex word the producer sleeps on), 268 consumerSleeping u32
+ * A record is an 8-byte header (u32 length, u32 kind: IpcRingRecordKind) and
+ * the payload, padded to IPC_RING_RECORD_ALIGN; it never crosses the end of
+ * the data region (a padding record fills the rest and the next starts at 0). */
+typedef enum IpcRingLayout
+{
+    IPC_RING_MAGIC = 0x474E5249,          /* "IRNG" little-endian */
+    IPC_RING_VERSION = 1,                 /* bumped on any layout change */
+    IPC_RING_CACHE_LINE = 64,             /* assumed cache line size */
+    IPC_RING_OFFSET_CONFIG = 0,           /* config line */
+    IPC_RING_OFFSET_MAGIC = 0,
+    IPC_RING_OFFSET_VERSION = 4,
+    IPC_RING_OFFSET_CAPACITY = 8,
+    IPC_RING_OFFSET_MAX_RECORD = 16,
+    IPC_RING_OFFSET_WAKE_MODE = 20,
+    IPC_RING_OFFSET_PRODUCER_PID = 24,
+    IPC_RING_OFFSET_CONSUMER_PID = 28,
+    IPC_RING_OFFSET_PRODUCER = 128,       /* producer-owned line */
+    IPC_RING_OFFSET_TAIL = 128,
+    IPC_RING_OFFSET_DATA_SIGNAL = 136,
+    IPC_RING_OFFSET_PRODUCER_SLEEPING = 140,
+    IPC_RING_OFFSET_CONSUMER = 256,       /* consumer-owned line */
+    IPC_RING_OFFSET_HEAD = 256,
+    IPC_RING_OFFSET_SPACE_SIGNAL = 264,
+    IPC_RING_OFFSET_CONSUMER_SLEEPING = 268,
+    IPC_RING_HEADER_SIZE = 384,           /* the data region starts here */
+    IPC_RING_MIN_CAPACITY = 4096,         /* smallest data region */
+    IPC_RING_RECORD_ALIGN = 8,            /* records start and end 8-byte aligned */
+    IPC_RING_RECORD_HEADER = 8,           /* u32 length + u32 kind */
+} IpcRingLayout;
+
+/* The kind field of a ring record header. */
+typedef enum IpcRingRecordKind
+{
+    IPC_RING_RECORD_DATA = 1,    /* a payload of `length` bytes */
+    IPC_RING_RECORD_PADDING = 2, /* skip to the start of the data region */
+} IpcRingRecordKind;
+
+/* How a ring's waiting side sleeps (the wakeMode config field). */
+typedef enum IpcRingWake
+{
+    IPC_RING_WAKE_FUTEX = 1,     /* on the dataSignal/spaceSignal futex words */
+    IPC_RING_WAKE_SEMAPHORE = 2, /* on two named semaphores */
+} IpcRingWake;
+
 /* ---------------------------------------------------------------------------
  * Structs. Fields are sorted by size so there is no hidden padding; the shim
  * static-asserts sizeof and offsetof for each, and a managed test compiles
