@@ -36,6 +36,13 @@ public sealed class EventFd : IDisposable
         return new EventFd(new SafeFdHandle(fd), semaphore);
     }
 
+    /// <summary>Wraps an eventfd descriptor received from another process (SCM_RIGHTS); takes ownership of it.</summary>
+    public static EventFd FromHandle(SafeFdHandle handle, bool semaphore = false)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return new EventFd(handle, semaphore);
+    }
+
     /// <summary>Adds <paramref name="value"/> (1 to <see cref="MaxValue"/>) to the counter, waking readers.</summary>
     /// <exception cref="IpcException">EAGAIN when non-blocking and the counter would pass <see cref="MaxValue"/>.</exception>
     public void Signal(ulong value = 1)

@@ -177,6 +177,22 @@ public sealed unsafe class RingConsumer
         }
     }
 
+    /// <summary>
+    /// For a consumer that sleeps outside the ring (the hub in epoll_wait, woken through the producer's
+    /// <see cref="ShmRing.ConsumerWaker"/>): sets consumerSleeping, full fence, re-checks. True when data is
+    /// already there (do not block). <see cref="EndExternalSleep"/> clears the flag once awake.
+    /// </summary>
+    public bool BeginExternalSleep()
+    {
+        _ring.VolatileWriteConsumerSleeping(1);
+        // Full fence: the flag store must not pass the tail load of the re-check (pairs with Commit's fence).
+        Interlocked.MemoryBarrier();
+        return HasData();
+    }
+
+    /// <summary>Clears consumerSleeping after <see cref="BeginExternalSleep"/> (a busy producer then makes no wake calls).</summary>
+    public void EndExternalSleep() => _ring.VolatileWriteConsumerSleeping(0);
+
     public override string ToString() => $"consumer at {_head} (released {_publishedHead}) of {_ring}";
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -199,6 +199,22 @@ public sealed unsafe class RingProducer
         return RingWaitResult.Ready;
     }
 
+    /// <summary>
+    /// For a producer that sleeps outside the ring (the hub in epoll_wait, woken through the consumer's
+    /// <see cref="ShmRing.ProducerWaker"/>): sets producerSleeping, full fence, re-checks. True when a record
+    /// of <paramref name="length"/> bytes fits already (do not block).
+    /// </summary>
+    public bool BeginExternalSleep(int length)
+    {
+        _ring.VolatileWriteProducerSleeping(1);
+        // Full fence: the flag store must not pass the head load of the re-check (pairs with Release's fence).
+        Interlocked.MemoryBarrier();
+        return HasSpaceFor(length);
+    }
+
+    /// <summary>Clears producerSleeping after <see cref="BeginExternalSleep"/>.</summary>
+    public void EndExternalSleep() => _ring.VolatileWriteProducerSleeping(0);
+
     public override string ToString() => $"producer at {_tail} (published {_publishedTail}) of {_ring}";
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -71,6 +71,16 @@ public sealed unsafe class ShmRing : IDisposable
     /// <summary>The consumer's pid once it attached, else 0.</summary>
     public int ConsumerPid => VolatileReadConsumerPid();
 
+    /// <summary>
+    /// How this view wakes a sleeping consumer after a commit (null: the ring's wake mode, futex or semaphore).
+    /// Set it when the consumer does not sleep on the ring's signal word, e.g. the hub, which sleeps in
+    /// epoll_wait and is woken through an eventfd (<see cref="EventFdRingWaker"/>). Set before use.
+    /// </summary>
+    public IRingWaker? ConsumerWaker { get; set; }
+
+    /// <summary>How this view wakes a sleeping producer after a release (null: the ring's wake mode).</summary>
+    public IRingWaker? ProducerWaker { get; set; }
+
     internal byte* Data { get; }
 
     internal long Mask { get; }
@@ -313,6 +323,11 @@ public sealed unsafe class ShmRing : IDisposable
     internal void WakeConsumer()
     {
         InterlockedIncrementDataSignal();
+        if (ConsumerWaker is { } waker)
+        {
+            waker.Wake();
+            return;
+        }
         if (WakeMode == RingWakeMode.Futex)
         {
             Futex.Wake(DataSignalAddress, 1);
@@ -327,6 +342,11 @@ public sealed unsafe class ShmRing : IDisposable
     internal void WakeProducer()
     {
         InterlockedIncrementSpaceSignal();
+        if (ProducerWaker is { } waker)
+        {
+            waker.Wake();
+            return;
+        }
         if (WakeMode == RingWakeMode.Futex)
         {
             Futex.Wake(SpaceSignalAddress, 1);
