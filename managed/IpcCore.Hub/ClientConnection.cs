@@ -190,6 +190,11 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
             {
                 desired |= PollEvents.POLLOUT;
             }
+            if (r.Doorbell)
+            {
+                // The doorbell is always listened to: it is drained in its handler, and the loop polls the rings.
+                desired = PollEvents.POLLIN;
+            }
             if (r.HungUp && desired == 0)
             {
                 if (r.Registered)
@@ -221,6 +226,8 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
     }
 
     /// <summary>Records that the handle of registration <paramref name="tag"/> reported POLLHUP or POLLERR.</summary>
+    public bool IsDoorbell(int tag) => _registrations[tag].Doorbell;
+
     public void MarkHungUp(int tag) => _registrations[tag].HungUp = true;
 
     public void OnPollEvents(PollEvents events, int tag) => _events?.OnConnectionEvents(this, events, tag);
@@ -266,8 +273,15 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
         {
             return;
         }
-        AddRole(DataPath.ReadHandle, read: true, write: false);
-        AddRole(DataPath.WriteHandle, read: false, write: true);
+        if (DataPath is IPolledDataPath)
+        {
+            _registrations[_registrationCount++] = new Registration { Handle = DataPath.ReadHandle, Doorbell = true };
+        }
+        else
+        {
+            AddRole(DataPath.ReadHandle, read: true, write: false);
+            AddRole(DataPath.WriteHandle, read: false, write: true);
+        }
         if (Control is not null && !DataPath.SharesControlSocket)
         {
             // Liveness only: POLLHUP/POLLERR are reported even with no events asked for.
@@ -298,6 +312,7 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
         public bool Read;
         public bool Write;
         public bool HungUp;
+        public bool Doorbell;
     }
 }
 

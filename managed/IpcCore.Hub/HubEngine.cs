@@ -70,6 +70,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     private long _loopAllocatedBytes;
     private long _iterations;
     private int _clientCount;
+    private int _polledPaths; // shared-memory clients ever welcomed (the polling passes run only once there was one)
 
     public HubEngine(HubOptions options, ILogger logger, UnixSocket listener, IReadOnlyList<IHubTransport> transports)
     {
@@ -114,7 +115,16 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     {
         while (true)
         {
-            _loop.WaitAndDispatch(ComputeTimeoutMs());
+            int timeoutMs = ComputeTimeoutMs();
+            if (_polledPaths > 0 && timeoutMs != 0 && !PreparePolledSleep())
+            {
+                timeoutMs = 0;
+            }
+            _loop.WaitAndDispatch(timeoutMs);
+            if (_polledPaths > 0)
+            {
+                PollDataPaths();
+            }
             if (_stopRequested && !_draining)
             {
                 BeginDrain();
@@ -130,6 +140,54 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         }
         FinishDrain();
         Volatile.Write(ref _clientCount, 0);
+    }
+
+    /// <summary>
+    /// Before epoll_wait: every shared-memory client learns that the hub sleeps (so its next commit or
+    /// release rings the doorbell); false when one already has input or room for pending output.
+    /// </summary>
+    private bool PreparePolledSleep()
+    {
+        bool idle = true;
+        foreach (ClientConnection c in _connections)
+        {
+            if (c.DataPath is IPolledDataPath p && !c.IsDisposed)
+            {
+                idle &= p.PrepareToSleep(!c.ReadPaused, c.WantWrite && !c.PeerGone);
+            }
+        }
+        return idle;
+    }
+
+    /// <summary>After epoll_wait: clears the sleeping flags and serves the shared-memory clients that have input or room.</summary>
+    private void PollDataPaths()
+    {
+        // Index loop: serving a client may add none, but closing is deferred to Settle, so the list is stable.
+        for (int i = 0; i < _connections.Count; i++)
+        {
+            ClientConnection c = _connections[i];
+            if (c.DataPath is not IPolledDataPath p || c.IsDisposed)
+            {
+                continue;
+            }
+            try
+            {
+                p.Awake();
+                if (!c.ReadPaused && p.HasInput)
+                {
+                    OnReadable(c);
+                }
+                if (c.WantWrite && !c.PeerGone && p.HasSpace)
+                {
+                    MarkDirty(c);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                c.PeerGone |= e is IpcException;
+                Failed(c, e);
+            }
+        }
     }
 
     public void Dispose()
@@ -255,6 +313,12 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         }
         try
         {
+            if (connection.IsDoorbell(tag))
+            {
+                // The client rang: after the batch the loop polls the rings of every shared-memory client.
+                ((IPolledDataPath)connection.DataPath!).DrainDoorbell();
+                return;
+            }
             (bool read, bool write, bool controlOnly) = connection.RolesOf(tag);
             bool hangUp = (events & (PollEvents.POLLHUP | PollEvents.POLLERR)) != 0;
             if (hangUp)
@@ -497,16 +561,47 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         {
             return Fatal(connection, ProtocolErrorCode.InternalError, $"the {transport.Name} transport could not be set up: {e.Message}");
         }
-        connection.SwitchDataPath(path);
-        connection.Welcomed = true;
-        _welcomed++;
-
         ReadOnlySpan<byte> extension = path.WelcomeExtension;
         Span<byte> payload = stackalloc byte[WelcomePayload.Size + extension.Length];
         new WelcomePayload(connection.Id, _options.MaxMessageSize, _hubPid, transport.Kind).Write(payload);
         extension.CopyTo(payload[WelcomePayload.Size..]);
-        connection.Outbound.EnqueueControl(FrameType.Welcome, 0, payload);
-        MarkDirty(connection);
+        if (path is SharedMemoryDataPath shm)
+        {
+            // Welcome goes over the control socket itself, carrying the doorbell (SCM_RIGHTS); every later
+            // frame travels through the rings. A fresh connection's socket buffer always takes it.
+            byte[] welcome = new byte[FrameHeader.Size + payload.Length];
+            new FrameHeader(FrameType.Welcome, FrameFlags.None, 0, payload.Length, 0).Write(welcome);
+            payload.CopyTo(welcome.AsSpan(FrameHeader.Size));
+            IoResult sent;
+            try
+            {
+                sent = connection.Control!.TrySendWithDescriptors(welcome, [shm.WelcomeDescriptor]);
+            }
+            catch (IpcException e)
+            {
+                path.Dispose();
+                connection.PeerGone = true;
+                RequestClose(connection, "sending Welcome failed: " + e.Message);
+                return Outcome.Closed;
+            }
+            if (sent.Status != IoStatus.Success || sent.BytesTransferred != welcome.Length)
+            {
+                path.Dispose();
+                connection.PeerGone = true;
+                RequestClose(connection, "the control socket did not take Welcome");
+                return Outcome.Closed;
+            }
+            connection.SwitchDataPath(path);
+            _polledPaths++;
+        }
+        else
+        {
+            connection.SwitchDataPath(path);
+            connection.Outbound.EnqueueControl(FrameType.Welcome, 0, payload);
+            MarkDirty(connection);
+        }
+        connection.Welcomed = true;
+        _welcomed++;
         PeerCredentials peer = connection.Peer;
         HubLog.ClientConnected(_logger, connection.Id, connection.Name, peer.Pid, peer.Uid, peer.Gid, transport.Name);
         return Outcome.Consumed;

@@ -55,6 +55,9 @@ public sealed record HubOptions
     /// <summary>How long a subscriber's queue may stay full under <see cref="SlowConsumerPolicy.Backpressure"/>.</summary>
     public TimeSpan SlowDeadline { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The data bytes of each shared-memory ring (two per shm client): a power of two, 4 KiB .. 1 GiB.</summary>
+    public long ShmRingSize { get; init; } = 1L << 20;
+
     /// <summary>How long shutdown waits for queued output to drain.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -111,6 +114,10 @@ public sealed record HubOptions
         if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
         {
             return Invariant($"--shutdown-timeout must be between 0 and 3600 seconds (got {ShutdownTimeout.TotalSeconds})");
+        }
+        if (ShmRingSize < 4096 || ShmRingSize > (1L << 30) || (ShmRingSize & (ShmRingSize - 1)) != 0)
+        {
+            return Invariant($"--shm-ring-size must be a power of two from 4096 to 1073741824 bytes (got {ShmRingSize})");
         }
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromHours(1))
         {

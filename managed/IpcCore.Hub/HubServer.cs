@@ -30,7 +30,7 @@ public sealed class HubServer : IDisposable
 
     private readonly HubOptions _options;
     private readonly ILogger _logger;
-    private readonly List<IHubTransport> _transports = [new SocketTransport()];
+    private readonly List<IHubTransport> _transports;
     private FileLock? _lock;
     private bool _createdDirectory;
     private bool _socketBound;
@@ -48,6 +48,7 @@ public sealed class HubServer : IDisposable
             throw new ArgumentException(problem, nameof(options));
         }
         _options = options;
+        _transports = [new SocketTransport(), new SharedMemoryTransport(options.ShmRingSize)];
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("IpcCore.Hub");
         Directory = HubPaths.ResolveDirectory(options.Directory);
         SocketPath = HubPaths.SocketPath(Directory);
@@ -87,6 +88,8 @@ public sealed class HubServer : IDisposable
         {
             PrepareDirectory();
             AcquireLock();
+            // Shared-memory objects of hubs that died (SIGKILL) without removing them.
+            SharedMemoryTransport.SweepStale(_logger);
             UnixSocket listener = Listen();
             try
             {

@@ -41,6 +41,7 @@ internal static class Program
         var maxSubscriptions = CountOption("--max-subscriptions", "The most subscriptions per client.", defaults.MaxSubscriptionsPerClient);
         var queueMessages = CountOption("--queue-messages", "A client's outbound queue limit in messages.", defaults.QueueMessages);
         var queueBytes = SizeOption("--queue-bytes", "A client's outbound queue limit in bytes (at least one maximum-size frame).", defaults.QueueBytes);
+        var shmRingSize = SizeOption("--shm-ring-size", "The data bytes of each shared-memory ring, a power of two from 4 KiB to 1 GiB (two rings per shm client).", defaults.ShmRingSize);
         var slowPolicy = new Option<SlowConsumerPolicy>("--slow-policy")
         {
             Description = "When a subscriber's queue is full: backpressure (stall publishers; disconnect the subscriber after --slow-deadline), drop (skip it) or block (stall, no deadline). Default: backpressure.",
@@ -58,7 +59,7 @@ internal static class Program
             "2 usage error (unknown option or invalid value).")
         {
             dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, queueMessages, queueBytes,
-            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout,
+            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout, shmRingSize,
         };
 
         ParseResult parsed = root.Parse(args);
@@ -88,6 +89,7 @@ internal static class Program
                 SlowDeadline = Value(result, slowDeadline, defaults.SlowDeadline),
                 ShutdownTimeout = Value(result, shutdownTimeout, defaults.ShutdownTimeout),
                 HandshakeTimeout = Value(result, handshakeTimeout, defaults.HandshakeTimeout),
+                ShmRingSize = Value(result, shmRingSize, defaults.ShmRingSize),
             };
             string? problem = messageSize > int.MaxValue ? $"--max-message-size must be at most {int.MaxValue} bytes (got {messageSize})" : options.Validate();
             if (problem is not null)

@@ -21,6 +21,7 @@ public sealed class HubOptionsTests
             Assert.That(o.SlowPolicy, Is.EqualTo(SlowConsumerPolicy.Backpressure));
             Assert.That(o.SlowDeadline, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(o.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(2)));
+            Assert.That(o.ShmRingSize, Is.EqualTo(1024 * 1024));
         });
     }
 
@@ -32,6 +33,7 @@ public sealed class HubOptionsTests
     [TestCase("--queue-bytes")]
     [TestCase("--slow-deadline")]
     [TestCase("--shutdown-timeout")]
+    [TestCase("--shm-ring-size")]
     public void InvalidValues_AreReported_NamingTheOption(string option)
     {
         HubOptions o = option switch
@@ -43,6 +45,7 @@ public sealed class HubOptionsTests
             "--queue-messages" => new HubOptions { QueueMessages = 0 },
             "--queue-bytes" => new HubOptions { QueueBytes = 1024 * 1024 }, // less than one maximum-size frame
             "--slow-deadline" => new HubOptions { SlowDeadline = TimeSpan.Zero },
+            "--shm-ring-size" => new HubOptions { ShmRingSize = 3 * 4096 }, // not a power of two
             _ => new HubOptions { ShutdownTimeout = TimeSpan.FromSeconds(-1) },
         };
         Assert.That(o.Validate(), Does.StartWith(option + " "));
