@@ -91,7 +91,7 @@ public sealed class CommonOptions
     {
         var option = new Option<string>("--backend")
         {
-            Description = "The transport: socket (default), fifo, mqueue, shm or pipe (only socket is available yet).",
+            Description = "The transport: socket (default), fifo, mqueue, shm or pipe (available so far: socket, shm).",
             HelpName = "socket|fifo|mqueue|shm|pipe",
             DefaultValueFactory = _ => "socket",
         };

@@ -32,18 +32,21 @@ internal interface IClientTransport
     /// Opens the data path once Welcome arrived. Takes ownership of <paramref name="control"/> (the data
     /// path disposes it).
     /// </summary>
-    IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension);
+    /// <param name="descriptors">Descriptors that came with Welcome (SCM_RIGHTS); the transport removes those it keeps, the caller closes the rest.</param>
+    IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension, List<SafeFdHandle> descriptors);
 }
 
 /// <summary>The client transports this build has.</summary>
 internal static class ClientTransports
 {
     private static readonly SocketClientTransport s_socket = new();
+    private static readonly SharedMemoryClientTransport s_sharedMemory = new();
 
     /// <summary>The transport for <paramref name="kind"/>, or null when it is not available.</summary>
     public static IClientTransport? Find(TransportKind kind) => kind switch
     {
         TransportKind.Socket => s_socket,
+        TransportKind.SharedMemory => s_sharedMemory,
         _ => null,
     };
 }
@@ -53,7 +56,7 @@ internal sealed class SocketClientTransport : IClientTransport
 {
     public TransportKind Kind => TransportKind.Socket;
 
-    public IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension)
+    public IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension, List<SafeFdHandle> descriptors)
         => new SocketDataPath(control);
 }
 

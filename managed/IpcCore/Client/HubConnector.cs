@@ -124,27 +124,34 @@ internal static class HubConnector
                 return Outcome.Retry;
             }
 
-            Outcome outcome = ReadWelcome(socket, socketPath, handshakeTimeout, out WelcomePayload welcome, out byte[] extension,
-                out byte[] leftover, out error);
-            if (outcome != Outcome.Connected)
+            var descriptors = new List<SafeFdHandle>();
+            Outcome outcome;
+            try
             {
-                return outcome;
+                outcome = ReadWelcome(socket, socketPath, handshakeTimeout, descriptors, out WelcomePayload welcome0, out byte[] extension0,
+                    out byte[] leftover0, out error);
+                if (outcome == Outcome.Connected)
+                {
+                    outcome = OpenDataPath(transport, ref socket, socketPath, welcome0, extension0, leftover0, descriptors, out connection, out error);
+                }
             }
-            if (welcome.Transport != transport.Kind)
+            finally
             {
-                error = new HubException(ProtocolErrorCode.UnsupportedTransport,
-                    $"the hub granted transport {welcome.Transport} instead of {transport.Kind}",
-                    $"the hub at {socketPath} granted transport {welcome.Transport} instead of {transport.Kind}");
-                return Outcome.Fail;
+                foreach (SafeFdHandle fd in descriptors)
+                {
+                    fd.Dispose(); // the transport duplicated what it keeps (or the handshake failed)
+                }
             }
-            IClientDataPath path = transport.Open(socket, welcome, extension);
-            socket = null; // owned by the data path now
-            connection = new EstablishedConnection(path, welcome, leftover);
-            return Outcome.Connected;
+            return outcome;
         }
         catch (IpcException ex)
         {
             error = ex;
+            return Outcome.Fail;
+        }
+        catch (InvalidDataException ex)
+        {
+            error = new HubConnectionException("the hub's shared-memory rings are unusable: " + ex.Message, ex);
             return Outcome.Fail;
         }
         finally
@@ -153,7 +160,27 @@ internal static class HubConnector
         }
     }
 
-    private static Outcome ReadWelcome(UnixSocket socket, string socketPath, TimeSpan timeout, out WelcomePayload welcome,
+    private static Outcome OpenDataPath(IClientTransport transport, ref UnixSocket? socket, string socketPath, in WelcomePayload welcome,
+        byte[] extension, byte[] leftover, List<SafeFdHandle> descriptors, out EstablishedConnection? connection, out Exception? error)
+    {
+        connection = null;
+        error = null;
+        {
+            if (welcome.Transport != transport.Kind)
+            {
+                error = new HubException(ProtocolErrorCode.UnsupportedTransport,
+                    $"the hub granted transport {welcome.Transport} instead of {transport.Kind}",
+                    $"the hub at {socketPath} granted transport {welcome.Transport} instead of {transport.Kind}");
+                return Outcome.Fail;
+            }
+            IClientDataPath path = transport.Open(socket!, welcome, extension, descriptors);
+            socket = null; // owned by the data path now
+            connection = new EstablishedConnection(path, welcome, leftover);
+            return Outcome.Connected;
+        }
+    }
+
+    private static Outcome ReadWelcome(UnixSocket socket, string socketPath, TimeSpan timeout, List<SafeFdHandle> descriptors, out WelcomePayload welcome,
         out byte[] extension, out byte[] leftover, out Exception? error)
     {
         welcome = default;
@@ -219,7 +246,7 @@ internal static class HubConnector
                     $"the hub accepted the connection but did not answer Hello within {timeout.TotalSeconds:0.###} s"));
                 return Outcome.Retry;
             }
-            IoResult io = socket.TryReceive(buffer.AsSpan(received));
+            IoResult io = socket.TryReceiveWithDescriptors(buffer.AsSpan(received), descriptors);
             if (io.Status is IoStatus.EndOfStream or IoStatus.PeerClosed)
             {
                 error = new HubConnectionException("the hub closed the connection during the handshake");
