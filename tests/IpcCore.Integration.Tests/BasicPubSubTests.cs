@@ -5,9 +5,14 @@ using NUnit.Framework;
 namespace IpcCore.Integration.Tests;
 
 /// <summary>The basic flows: one subscriber, many subscribers, channels and wildcard patterns.</summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 public sealed class BasicPubSubTests : HubTest
 {
+    public BasicPubSubTests(string backend) : base(backend)
+    {
+    }
+
     private protected override string Tag => "basic";
 
     /// <summary>
@@ -29,7 +34,7 @@ public sealed class BasicPubSubTests : HubTest
         pub.CloseStdin();
 
         Assert.That(pub.WaitForExit(Timeouts.Message, "myipcpub"), Is.Zero, pub.Describe());
-        HubTestEnvironment.AssertPublished(pub, expectedSubscribers: 1);
+        Env.AssertPublished(pub, expectedSubscribers: 1);
         Assert.That(pub.StderrText(), Does.Contain("Publishing to 'weather' channel..."), pub.Describe());
 
         Assert.That(sub.WaitForExit(Timeouts.Message, "myipcsub --count 1"), Is.Zero, sub.Describe());
@@ -49,7 +54,7 @@ public sealed class BasicPubSubTests : HubTest
         }
         foreach (ChildProcess sub in subs)
         {
-            HubTestEnvironment.WaitSubscribed(sub, ["weather"]);
+            Env.WaitSubscribed(sub, ["weather"]);
         }
 
         Env.PublishOk("weather", "to all twelve", expectedSubscribers: 12);
@@ -101,7 +106,7 @@ public sealed class BasicPubSubTests : HubTest
         }
         foreach ((string name, ChildProcess sub) in subs)
         {
-            HubTestEnvironment.WaitSubscribed(sub, [.. patterns[name], "end"]);
+            Env.WaitSubscribed(sub, [.. patterns[name], "end"]);
         }
 
         int n = 0;

@@ -4,9 +4,14 @@ using NUnit.Framework;
 namespace IpcCore.Integration.Tests;
 
 /// <summary>A hub restarted under connected clients.</summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 public sealed class HubRestartTests : HubTest
 {
+    public HubRestartTests(string backend) : base(backend)
+    {
+    }
+
     private protected override string Tag => "restart";
 
     [Test]

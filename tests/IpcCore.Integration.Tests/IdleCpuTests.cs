@@ -5,13 +5,18 @@ using NUnit.Framework;
 namespace IpcCore.Integration.Tests;
 
 /// <summary>An idle hub (and an idle subscriber) waits in the kernel: no busy spinning.</summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 [NonParallelizable] // measured on a quiet machine, though what is measured is the process's own CPU time
 public sealed class IdleCpuTests : HubTest
 {
     private const double TicksPerSecond = 100; // USER_HZ, the unit of /proc/<pid>/stat utime and stime
     private static readonly TimeSpan s_window = TimeSpan.FromSeconds(2);
     private const double MaxCpuSeconds = 0.2;
+
+    public IdleCpuTests(string backend) : base(backend)
+    {
+    }
 
     private protected override string Tag => "idle";
 

@@ -111,7 +111,7 @@ public sealed class MalformedFrameTests : HubTest
             string message = $"after {c.Name}";
             ChildProcess pub = Env.Publish("watch", message);
             published++;
-            HubTestEnvironment.AssertPublished(pub, 1);
+            Env.AssertPublished(pub, 1);
             watcher.WaitForStdoutLine(l => l == $"[watch] {message}", Timeouts.Message,
                 $"the subscriber connected before should still receive after \"{c.Name}\"");
         }
@@ -121,13 +121,13 @@ public sealed class MalformedFrameTests : HubTest
         Assert.That(failures, Is.Empty, "protocol violations answered wrongly:\n" + string.Join("\n", failures) + "\n" + hub.Child.Describe());
     }
 
-    /// <summary>Hello asking for a transport the hub does not offer (only socket is available).</summary>
+    /// <summary>Hello asking for a transport the hub does not offer (socket and shm are; fifo is not).</summary>
     [Test]
     public void HelloForAnUnavailableTransport_GetsUnsupportedTransport()
     {
         Env.StartHub();
         using RawConnection raw = RawConnection.Connect(Env.SocketPath);
-        var hello = new HelloPayload(TransportKind.SharedMemory, "it-shm");
+        var hello = new HelloPayload(TransportKind.Fifo, "it-fifo");
         byte[] payload = new byte[hello.Length];
         hello.Write(payload);
         raw.SendFrame(FrameType.Hello, FrameFlags.None, 0, string.Empty, payload);

@@ -10,10 +10,15 @@ namespace IpcCore.Integration.Tests;
 /// subscriber sees sequence numbers 1..100000 without a gap, all three see the same message at each
 /// sequence number, and each publisher's messages keep its order.
 /// </summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 [NonParallelizable] // the heaviest test: give it the machine
 public sealed class OrderingTests : HubTest
 {
+    public OrderingTests(string backend) : base(backend)
+    {
+    }
+
     private const int PerPublisher = 50_000;
     private const int Total = 2 * PerPublisher;
     private static readonly TimeSpan s_long = TimeSpan.FromSeconds(180);
@@ -28,7 +33,7 @@ public sealed class OrderingTests : HubTest
             Env.StartSubscriber(["order"], ["--format", "json", "--count", Total.ToString(CultureInfo.InvariantCulture)], waitSubscribed: false))];
         foreach (ChildProcess s in subs)
         {
-            HubTestEnvironment.WaitSubscribed(s, ["order"]);
+            Env.WaitSubscribed(s, ["order"]);
         }
 
         ChildProcess[] pubs = [Env.StartPublisher("order"), Env.StartPublisher("order")];

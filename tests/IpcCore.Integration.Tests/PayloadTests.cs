@@ -6,9 +6,14 @@ using NUnit.Framework;
 namespace IpcCore.Integration.Tests;
 
 /// <summary>Payload edge cases: empty, binary, escaped text, the maximum size and one byte over it.</summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 public sealed class PayloadTests : HubTest
 {
+    public PayloadTests(string backend) : base(backend)
+    {
+    }
+
     private const int MaxMessage = ProtocolLimits.DefaultMaxMessageSize;
 
     private protected override string Tag => "payload";
@@ -40,7 +45,7 @@ public sealed class PayloadTests : HubTest
         ChildProcess pub = Env.StartPublisher("esc", "--file", file);
         pub.CloseStdin();
         pub.WaitForExit(Timeouts.Message, "myipcpub --file");
-        HubTestEnvironment.AssertPublished(pub, 1);
+        Env.AssertPublished(pub, 1);
 
         Assert.That(sub.WaitForExit(Timeouts.Message, "myipcsub"), Is.Zero, sub.Describe());
         Assert.That(sub.StdoutLines().Single(), Is.EqualTo(@"[esc] a\nb\tc\\d\re\x00f\x01g").IgnoreCase, sub.Describe());
@@ -62,7 +67,7 @@ public sealed class PayloadTests : HubTest
         ChildProcess pub = Env.StartPublisher("bin", "--file", Env.WriteFile("bin.bin", payload));
         pub.CloseStdin();
         pub.WaitForExit(Timeouts.Message, "myipcpub --file");
-        HubTestEnvironment.AssertPublished(pub, 2);
+        Env.AssertPublished(pub, 2);
 
         Assert.That(raw.WaitForExit(Timeouts.Message, "raw subscriber"), Is.Zero, raw.Describe());
         Assert.That(raw.StdoutBytes(), Is.EqualTo(payload), "raw output should be exactly the payload bytes\n" + raw.Describe());
@@ -89,7 +94,7 @@ public sealed class PayloadTests : HubTest
         ChildProcess pub = Env.StartPublisher("big", "--file", Env.WriteFile("max.bin", payload));
         pub.CloseStdin();
         pub.WaitForExit(Timeouts.Message, "myipcpub --file (1 MiB)");
-        HubTestEnvironment.AssertPublished(pub, 2);
+        Env.AssertPublished(pub, 2);
 
         Assert.That(raw.WaitForExit(Timeouts.Message, "raw subscriber"), Is.Zero, raw.Describe());
         byte[] received = raw.StdoutBytes();
@@ -187,7 +192,7 @@ public sealed class PayloadTests : HubTest
         ChildProcess pub = Env.StartPublisher("json", "--file", Env.WriteFile("json.txt", Encoding.UTF8.GetBytes(text)));
         pub.CloseStdin();
         pub.WaitForExit(Timeouts.Message, "myipcpub --file");
-        HubTestEnvironment.AssertPublished(pub, 1);
+        Env.AssertPublished(pub, 1);
         Assert.That(json.WaitForExit(Timeouts.Message, "json subscriber"), Is.Zero, json.Describe());
         string line = json.StdoutLines().Single();
         JsonMessage m = JsonMessage.Parse(line);
@@ -218,7 +223,7 @@ public sealed class PayloadTests : HubTest
         pub.WriteStdin("first\nlast"u8);
         pub.CloseStdin();
         Assert.That(pub.WaitForExit(Timeouts.Message, "myipcpub"), Is.Zero, pub.Describe());
-        HubTestEnvironment.AssertPublished(pub, 1, messages: 2);
+        Env.AssertPublished(pub, 1, messages: 2);
         Assert.That(sub.WaitForExit(Timeouts.Message, "myipcsub --count 2"), Is.Zero, sub.Describe());
         Assert.That(sub.StdoutLines(), Is.EqualTo(new[] { "[tail] first", "[tail] last" }), sub.Describe());
     }

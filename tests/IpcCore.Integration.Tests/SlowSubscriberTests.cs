@@ -11,9 +11,14 @@ namespace IpcCore.Integration.Tests;
 /// A subscriber that does not read: under backpressure it is disconnected with SlowConsumer after the
 /// deadline while the others get everything; under drop it misses messages and sees the gap.
 /// </summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 public sealed partial class SlowSubscriberTests : HubTest
 {
+    public SlowSubscriberTests(string backend) : base(backend)
+    {
+    }
+
     private const int Messages = 600;
     private const int MessageSize = 2000; // 1.2 MB in all: far more than the socket buffers and the queue hold
 

@@ -16,7 +16,7 @@ public sealed class StartupOrderTests : HubTest
         Thread.Sleep(1000);
         Assert.That(sub.HasExited, Is.False, "the subscriber should wait for the hub\n" + sub.Describe());
         Env.StartHub();
-        HubTestEnvironment.WaitSubscribed(sub, ["early"]);
+        Env.WaitSubscribed(sub, ["early"]);
 
         Env.PublishOk("early", "bird", 1);
         Assert.That(sub.WaitForExit(Timeouts.Message, "myipcsub --count 1"), Is.Zero, sub.Describe());
@@ -32,6 +32,6 @@ public sealed class StartupOrderTests : HubTest
         Assert.That(pub.HasExited, Is.False, "the publisher should wait for the hub\n" + pub.Describe());
         Env.StartHub();
         pub.WaitForExit(Timeouts.Message, "myipcpub started before the hub");
-        HubTestEnvironment.AssertPublished(pub, 0);
+        Env.AssertPublished(pub, 0);
     }
 }

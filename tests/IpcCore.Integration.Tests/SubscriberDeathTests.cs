@@ -4,9 +4,14 @@ using NUnit.Framework;
 namespace IpcCore.Integration.Tests;
 
 /// <summary>A subscriber killed mid-stream: the hub carries on and counts one subscriber fewer.</summary>
-[TestFixture]
+[TestFixture("socket")]
+[TestFixture("shm")]
 public sealed class SubscriberDeathTests : HubTest
 {
+    public SubscriberDeathTests(string backend) : base(backend)
+    {
+    }
+
     private protected override string Tag => "death";
 
     [Test]
@@ -16,7 +21,7 @@ public sealed class SubscriberDeathTests : HubTest
         ChildProcess[] subs = [.. Enumerable.Range(0, 3).Select(_ => Env.StartSubscriber(["stream"], waitSubscribed: false))];
         foreach (ChildProcess s in subs)
         {
-            HubTestEnvironment.WaitSubscribed(s, ["stream"]);
+            Env.WaitSubscribed(s, ["stream"]);
         }
         ChildProcess pub = Env.StartPublisher("stream");
 
@@ -32,8 +37,21 @@ public sealed class SubscriberDeathTests : HubTest
         }
 
         ChildProcess victim = subs[1];
+        int mappedBefore = HubShmMappings(hub.Pid);
         victim.Signal(ChildProcess.SigKill);
         victim.WaitForExit(Timeouts.Message, "the killed subscriber");
+        if (Backend == "shm")
+        {
+            // Its two rings (already unlinked once it mapped them) are unmapped within a second.
+            Assert.That(mappedBefore, Is.EqualTo(8), "3 subscribers and 1 publisher, two rings each, in the hub's /proc/pid/maps");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+            while (HubShmMappings(hub.Pid) != mappedBefore - 2 && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+            Assert.That(HubShmMappings(hub.Pid), Is.EqualTo(mappedBefore - 2), "the hub should release the killed subscriber's rings within a second");
+            Assert.That(Directory.GetFiles("/dev/shm", $"ipchub.{hub.Pid}.*"), Is.Empty, "no ring names stay in /dev/shm");
+        }
         // The kernel has closed the victim's socket; give the hub's loop a moment to see the hang-up.
         Thread.Sleep(500);
 
@@ -54,4 +72,8 @@ public sealed class SubscriberDeathTests : HubTest
         }
         Assert.That(hub.IsAlive, Is.True, hub.Child.Describe());
     }
+
+    /// <summary>The hub's mappings of shared-memory rings (one line per ring in /proc/pid/maps).</summary>
+    private static int HubShmMappings(int hubPid)
+        => File.ReadLines($"/proc/{hubPid}/maps").Count(l => l.Contains($"/dev/shm/ipchub.{hubPid}.", StringComparison.Ordinal));
 }

@@ -26,7 +26,7 @@ internal sealed class HubProcess
         var lines = Child.StdoutLines();
         string started = string.Create(CultureInfo.InvariantCulture, $"IPC Hub started (pid {Pid})");
         Assert.That(lines, Does.Contain(started), $"the hub's first line\n{Child.Describe()}");
-        Assert.That(lines, Does.Contain("Backends available: socket"), $"the hub's second line\n{Child.Describe()}");
+        Assert.That(lines, Does.Contain("Backends available: socket, shm"), $"the hub's second line\n{Child.Describe()}");
     }
 
     /// <summary>Stops the hub with <paramref name="signal"/> and asserts a clean exit: 0, "IPC Hub stopped".</summary>

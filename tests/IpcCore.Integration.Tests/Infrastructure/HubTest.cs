@@ -10,6 +10,18 @@ namespace IpcCore.Integration.Tests.Infrastructure;
 public abstract class HubTest
 {
     private HubTestEnvironment? _env;
+    private readonly string _publisherBackend;
+    private readonly string _subscriberBackend;
+
+    /// <param name="backend">The --backend of the publishers and (unless <paramref name="subscriberBackend"/>) the subscribers.</param>
+    private protected HubTest(string backend = "socket", string? subscriberBackend = null)
+    {
+        _publisherBackend = backend;
+        _subscriberBackend = subscriberBackend ?? backend;
+    }
+
+    /// <summary>The --backend the publishers use (fixtures parameterized over the transports).</summary>
+    private protected string Backend => _publisherBackend;
 
     private protected HubTestEnvironment Env => _env ?? throw new InvalidOperationException("no test is running");
 
@@ -17,7 +29,11 @@ public abstract class HubTest
     private protected abstract string Tag { get; }
 
     [SetUp]
-    public void CreateEnvironment() => _env = new HubTestEnvironment(Tag);
+    public void CreateEnvironment() => _env = new HubTestEnvironment(Tag)
+    {
+        PublisherBackend = _publisherBackend,
+        SubscriberBackend = _subscriberBackend,
+    };
 
     [TearDown]
     public void CleanUpEnvironment()

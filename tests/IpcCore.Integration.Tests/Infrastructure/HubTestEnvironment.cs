@@ -24,6 +24,19 @@ internal sealed class HubTestEnvironment
 
     public string Tag { get; }
 
+    /// <summary>The --backend of the subscribers started from now on (socket or shm).</summary>
+    public string SubscriberBackend { get; set; } = "socket";
+
+    /// <summary>The --backend of the publishers started from now on (socket or shm).</summary>
+    public string PublisherBackend { get; set; } = "socket";
+
+    /// <summary>How the tools' status line names a --backend: "Connected to hub via UNIX socket".</summary>
+    public static string ConnectedVia(string backend) => backend switch
+    {
+        "shm" => "Connected to hub via shared memory",
+        _ => "Connected to hub via UNIX socket",
+    };
+
     /// <summary>The hub directory (not created: the hub creates it, unless the test does first).</summary>
     public string Directory { get; }
 
@@ -95,7 +108,7 @@ internal sealed class HubTestEnvironment
     /// </summary>
     public ChildProcess StartSubscriber(IReadOnlyList<string> patterns, IEnumerable<string>? extra = null, bool waitSubscribed = true)
     {
-        var args = new List<string> { "--dir", Directory, "--backend", "socket" };
+        var args = new List<string> { "--dir", Directory, "--backend", SubscriberBackend };
         foreach (string p in patterns)
         {
             args.Add("--channel");
@@ -105,16 +118,19 @@ internal sealed class HubTestEnvironment
         ChildProcess sub = StartClient(Tools.Sub, args);
         if (waitSubscribed)
         {
-            WaitSubscribed(sub, patterns);
+            WaitSubscribed(sub, patterns, SubscriberBackend);
         }
         return sub;
     }
 
     public ChildProcess StartSubscriber(string pattern, params string[] extra) => StartSubscriber([pattern], extra);
 
-    public static void WaitSubscribed(ChildProcess sub, IReadOnlyList<string> patterns)
+    public void WaitSubscribed(ChildProcess sub, IReadOnlyList<string> patterns) => WaitSubscribed(sub, patterns, SubscriberBackend);
+
+    public static void WaitSubscribed(ChildProcess sub, IReadOnlyList<string> patterns, string backend)
     {
-        sub.WaitForStderrLine(l => l.Contains("Connected to hub via UNIX socket", StringComparison.Ordinal), Timeouts.Start,
+        string via = ConnectedVia(backend);
+        sub.WaitForStderrLine(l => l.Contains(via, StringComparison.Ordinal), Timeouts.Start,
             "myipcsub should report its connection");
         foreach (string p in patterns)
         {
@@ -126,7 +142,7 @@ internal sealed class HubTestEnvironment
 
     /// <summary>Starts <c>myipcpub --dir DIR --backend socket --channel C</c> plus <paramref name="extra"/> (stdin open).</summary>
     public ChildProcess StartPublisher(string channel, params string[] extra)
-        => StartClient(Tools.Pub, ["--dir", Directory, "--backend", "socket", "--channel", channel, .. extra]);
+        => StartClient(Tools.Pub, ["--dir", Directory, "--backend", PublisherBackend, "--channel", channel, .. extra]);
 
     /// <summary>Runs <c>myipcpub ... --message M</c> to its end; returns the finished process.</summary>
     public ChildProcess Publish(string channel, string message, params string[] extra)
@@ -141,17 +157,20 @@ internal sealed class HubTestEnvironment
     public ChildProcess PublishOk(string channel, string message, int expectedSubscribers)
     {
         ChildProcess pub = Publish(channel, message);
-        AssertPublished(pub, expectedSubscribers);
+        AssertPublished(pub, expectedSubscribers, 1, PublisherBackend);
         return pub;
     }
 
-    public static void AssertPublished(ChildProcess pub, int expectedSubscribers, int messages = 1)
+    public void AssertPublished(ChildProcess pub, int expectedSubscribers, int messages = 1)
+        => AssertPublished(pub, expectedSubscribers, messages, PublisherBackend);
+
+    public static void AssertPublished(ChildProcess pub, int expectedSubscribers, int messages, string backend)
     {
         Assert.That(pub.ExitCode, Is.Zero, $"myipcpub should exit 0\n{pub.Describe()}");
         string expected = string.Create(CultureInfo.InvariantCulture, $"Published ({expectedSubscribers} subscribers)");
         var published = pub.StdoutLines().Where(l => l.StartsWith("Published", StringComparison.Ordinal)).ToList();
         Assert.That(published, Has.Count.EqualTo(messages).And.All.EqualTo(expected), $"myipcpub's stdout\n{pub.Describe()}");
-        Assert.That(pub.StderrText(), Does.Contain("Connected to hub via UNIX socket"), $"myipcpub's stderr\n{pub.Describe()}");
+        Assert.That(pub.StderrText(), Does.Contain(ConnectedVia(backend)), $"myipcpub's stderr\n{pub.Describe()}");
     }
 
     // --- clean-up ------------------------------------------------------------------------------
