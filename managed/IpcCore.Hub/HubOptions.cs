@@ -58,6 +58,9 @@ public sealed record HubOptions
     /// <summary>The data bytes of each shared-memory ring (two per shm client): a power of two, 4 KiB .. 1 GiB.</summary>
     public long ShmRingSize { get; init; } = 1L << 20;
 
+    /// <summary>How the shared-memory rings sleep and wake (futex words, or named POSIX semaphores) (<c>--shm-wake</c>).</summary>
+    public IpcCore.Rings.RingWakeMode SharedMemoryWake { get; init; } = IpcCore.Rings.RingWakeMode.Futex;
+
     /// <summary>How long shutdown waits for queued output to drain.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -102,6 +105,10 @@ public sealed record HubOptions
         if (QueueBytes > int.MaxValue)
         {
             return Invariant($"--queue-bytes must be at most {int.MaxValue} (got {QueueBytes})");
+        }
+        if (!Enum.IsDefined(SharedMemoryWake))
+        {
+            return Invariant($"--shm-wake must be futex or semaphore (got {SharedMemoryWake})");
         }
         if (!Enum.IsDefined(SlowPolicy))
         {

@@ -48,7 +48,7 @@ public sealed class HubServer : IDisposable
             throw new ArgumentException(problem, nameof(options));
         }
         _options = options;
-        _transports = [new SocketTransport(), new SharedMemoryTransport(options.ShmRingSize)];
+        _transports = [new SocketTransport(), new SharedMemoryTransport(options.ShmRingSize, options.SharedMemoryWake)];
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("IpcCore.Hub");
         Directory = HubPaths.ResolveDirectory(options.Directory);
         SocketPath = HubPaths.SocketPath(Directory);

@@ -48,6 +48,12 @@ internal static class Program
             HelpName = "backpressure|drop|block",
             CustomParser = r => ParsePolicy(r),
         };
+        var shmWake = new Option<IpcCore.Rings.RingWakeMode>("--shm-wake")
+        {
+            Description = "How shared-memory rings sleep and wake: futex (futex words in the ring) or semaphore (named POSIX semaphores). Default: futex.",
+            HelpName = "futex|semaphore",
+            CustomParser = r => ParseShmWake(r),
+        };
         var slowDeadline = SecondsOption("--slow-deadline", "How long a subscriber's queue may stay full under backpressure.", defaults.SlowDeadline);
         var shutdownTimeout = SecondsOption("--shutdown-timeout", "How long shutdown waits for queued output to reach the clients.", defaults.ShutdownTimeout);
         var handshakeTimeout = SecondsOption("--handshake-timeout", "How long a new connection may take to send Hello.", defaults.HandshakeTimeout);
@@ -59,7 +65,7 @@ internal static class Program
             "2 usage error (unknown option or invalid value).")
         {
             dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, queueMessages, queueBytes,
-            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout, shmRingSize,
+            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout, shmRingSize, shmWake,
         };
 
         ParseResult parsed = root.Parse(args);
@@ -90,6 +96,7 @@ internal static class Program
                 ShutdownTimeout = Value(result, shutdownTimeout, defaults.ShutdownTimeout),
                 HandshakeTimeout = Value(result, handshakeTimeout, defaults.HandshakeTimeout),
                 ShmRingSize = Value(result, shmRingSize, defaults.ShmRingSize),
+                SharedMemoryWake = Value(result, shmWake, defaults.SharedMemoryWake),
             };
             string? problem = messageSize > int.MaxValue ? $"--max-message-size must be at most {int.MaxValue} bytes (got {messageSize})" : options.Validate();
             if (problem is not null)
@@ -229,6 +236,19 @@ internal static class Program
             default:
                 r.AddError($"--slow-policy: '{text}' is not one of backpressure, drop, block");
                 return SlowConsumerPolicy.Backpressure;
+        }
+    }
+
+    private static IpcCore.Rings.RingWakeMode ParseShmWake(ArgumentResult r)
+    {
+        string text = Single(r);
+        switch (text.ToLowerInvariant())
+        {
+            case "futex": return IpcCore.Rings.RingWakeMode.Futex;
+            case "semaphore": return IpcCore.Rings.RingWakeMode.Semaphore;
+            default:
+                r.AddError($"--shm-wake: '{text}' is not one of futex, semaphore");
+                return IpcCore.Rings.RingWakeMode.Futex;
         }
     }
 

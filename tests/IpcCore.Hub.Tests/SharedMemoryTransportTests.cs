@@ -98,6 +98,56 @@ public sealed class SharedMemoryTransportTests
         Assert.That(Names(), Is.Zero);
     }
 
+    private static int SemaphoreNames() => Directory.GetFiles("/dev/shm", "sem." + HubObjects + "*").Length;
+
+    [Test]
+    public async Task Semaphore_wake_mode_carries_messages_in_order_and_leaves_nothing_in_dev_shm()
+    {
+        using InProcessHub hub = InProcessHub.Start("shmsem", o => o with { SharedMemoryWake = IpcCore.Rings.RingWakeMode.Semaphore });
+        const int count = 300;
+        var sizes = Enumerable.Range(0, count).Select(i => i == 150 ? 1 << 20 : (i * 7919) % 9_000).ToArray();
+        var received = new List<(ulong Seq, int Length, byte First)>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (HubClient sub = await HubClient.ConnectAsync(Options(hub, TransportKind.SharedMemory, "sub")))
+        await using (HubClient pub = await HubClient.ConnectAsync(Options(hub, TransportKind.SharedMemory, "pub")))
+        {
+            Assert.That(sub.Transport, Is.EqualTo(TransportKind.SharedMemory));
+            Assert.That(pub.Transport, Is.EqualTo(TransportKind.SharedMemory));
+            await sub.SubscribeAsync("sem.>", (channel, sequence, payload) =>
+            {
+                lock (received)
+                {
+                    received.Add((sequence, payload.Length, payload.IsEmpty ? (byte)0 : payload[0]));
+                    if (received.Count == count)
+                    {
+                        done.TrySetResult();
+                    }
+                }
+            });
+            for (int i = 0; i < count; i++)
+            {
+                byte[] payload = new byte[sizes[i]];
+                payload.AsSpan().Fill((byte)i);
+                PublishResult result = await pub.PublishAsync("sem.data", payload);
+                Assert.That(result.Delivered, Is.EqualTo(1));
+            }
+            Assert.That(await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(30))), Is.SameAs(done.Task), $"received {received.Count} of {count}");
+            lock (received)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    Assert.That(received[i], Is.EqualTo(((ulong)(i + 1), sizes[i], sizes[i] == 0 ? (byte)0 : (byte)i)), $"message {i}");
+                }
+            }
+            // The semaphore names go with the ring names, once the clients' first frames arrived.
+            WaitFor(() => Names() == 0 && SemaphoreNames() == 0, TimeSpan.FromSeconds(2),
+                $"the ring and semaphore names should be unlinked once the clients mapped them ({Names()}, {SemaphoreNames()} left)");
+        }
+        WaitFor(() => Mappings() == 0, TimeSpan.FromSeconds(1), $"the rings should be unmapped, still {Mappings()}");
+        Assert.That(Names(), Is.Zero);
+        Assert.That(SemaphoreNames(), Is.Zero);
+    }
+
     [Test]
     public async Task Many_small_fire_and_forget_messages_all_arrive_over_shm()
     {
@@ -136,8 +186,10 @@ public sealed class SharedMemoryTransportTests
         }
         string stale = $"/dev/shm/ipchub.{dead.ToString(CultureInfo.InvariantCulture)}.3.c2h";
         string live = $"/dev/shm/{HubObjects}999.c2h";
+        string staleSemaphore = $"/dev/shm/sem.ipchub.{dead.ToString(CultureInfo.InvariantCulture)}.3.c2h.data";
         File.WriteAllBytes(stale, []);
         File.WriteAllBytes(live, []);
+        File.WriteAllBytes(staleSemaphore, []);
         try
         {
             var log = new TestLog();
@@ -145,12 +197,15 @@ public sealed class SharedMemoryTransportTests
             Assert.That(removed, Does.Contain(Path.GetFileName(stale)));
             Assert.That(log.Contains(60, "removed the stale shared-memory object " + stale), Is.True, "the sweep logs what it removed");
             Assert.That(File.Exists(stale), Is.False);
+            Assert.That(File.Exists(staleSemaphore), Is.False, "a dead hub's semaphores are swept too");
+            Assert.That(removed, Does.Contain(Path.GetFileName(staleSemaphore)));
             Assert.That(File.Exists(live), Is.True, "objects of a live hub stay");
         }
         finally
         {
             File.Delete(stale);
             File.Delete(live);
+            File.Delete(staleSemaphore);
         }
     }
 }

@@ -37,6 +37,43 @@ public sealed class MixedBackendTests : HubTest
     }
 }
 
+/// <summary>The hub's shared-memory rings woken through named POSIX semaphores instead of futexes.</summary>
+[TestFixture]
+public sealed class SharedMemorySemaphoreTests : HubTest
+{
+    private protected override string Tag => "shmsem";
+
+    [Test]
+    public void SemaphoreWake_ShmPublisherReachesShmSubscriber()
+    {
+        HubProcess hub = Env.StartHub("--shm-wake", "semaphore");
+        Env.SubscriberBackend = "shm";
+        ChildProcess sub = Env.StartSubscriber(["sem.>"], ["--count", "3"], waitSubscribed: false);
+        HubTestEnvironment.WaitSubscribed(sub, ["sem.>"], "shm");
+        // Proof that the option is used, not ignored: the subscriber has the hub's wake semaphores mapped
+        // (sem_open maps /dev/shm/sem.<name>; the entries stay in maps after the hub unlinks the names).
+        string maps = File.ReadAllText($"/proc/{sub.Pid}/maps");
+        Assert.That(maps, Does.Contain($"/dev/shm/sem.ipchub.{hub.Pid}."), "a shm client of a --shm-wake semaphore hub maps its semaphores");
+
+        Env.PublisherBackend = "shm";
+        ChildProcess pub = Env.StartPublisher("sem.a");
+        pub.WriteStdin("one\ntwo\nthree\n"u8);
+        pub.CloseStdin();
+        Assert.That(pub.WaitForExit(Timeouts.Message, "myipcpub"), Is.Zero, pub.Describe());
+        Env.AssertPublished(pub, expectedSubscribers: 1, messages: 3);
+
+        Assert.That(sub.WaitForExit(Timeouts.Message, "myipcsub --count 3"), Is.Zero, sub.Describe());
+        Assert.That(sub.StdoutLines(), Is.EqualTo(new[] { "[sem.a] one", "[sem.a] two", "[sem.a] three" }), sub.Describe());
+        string prefix = $"sem.ipchub.{hub.Pid}.";
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        while (Directory.GetFiles("/dev/shm", prefix + "*").Length > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+        Assert.That(Directory.GetFiles("/dev/shm", prefix + "*"), Is.Empty, "the hub unlinks the semaphore names");
+    }
+}
+
 /// <summary>A hub killed with SIGKILL while a shared-memory client was in its handshake leaves ring objects; the next hub removes them.</summary>
 [TestFixture]
 public sealed class SharedMemoryStaleTests : HubTest

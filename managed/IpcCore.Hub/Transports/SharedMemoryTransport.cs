@@ -49,11 +49,20 @@ public sealed partial class SharedMemoryTransport : IHubTransport
     /// <summary>The prefix of every object's name (in /dev/shm without the slash).</summary>
     public const string NamePrefix = "ipchub.";
 
+    /// <summary>The prefix of a semaphore's file in /dev/shm (<c>sem.</c> + the name without the slash).</summary>
+    public const string SemaphoreFilePrefix = "sem." + NamePrefix;
+
     private readonly long _capacity;
+    private readonly RingWakeMode _wakeMode;
     private readonly int _hubPid = ProcessInfo.CurrentPid;
 
-    public SharedMemoryTransport(long ringSize = DefaultRingSize)
+    public SharedMemoryTransport(long ringSize = DefaultRingSize, RingWakeMode wakeMode = RingWakeMode.Futex)
     {
+        if (!Enum.IsDefined(wakeMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(wakeMode), wakeMode, "The wake mode must be futex or semaphore.");
+        }
+        _wakeMode = wakeMode;
         if (ringSize < ShmRing.MinCapacity || ringSize > ShmRing.MaxCapacity || (ringSize & (ringSize - 1)) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ringSize), ringSize,
@@ -69,11 +78,14 @@ public sealed partial class SharedMemoryTransport : IHubTransport
     /// <summary>The data bytes of each ring.</summary>
     public long RingSize => _capacity;
 
+    /// <summary>How the rings sleep and wake (the hub itself is always woken through its doorbell).</summary>
+    public RingWakeMode WakeMode => _wakeMode;
+
     public IClientDataPath CreateDataPath(ulong clientId, UnixSocket control)
     {
         ArgumentNullException.ThrowIfNull(control);
         string baseName = string.Create(CultureInfo.InvariantCulture, $"/{NamePrefix}{_hubPid}.{clientId}");
-        return SharedMemoryDataPath.Create(baseName + ".c2h", baseName + ".h2c", _capacity);
+        return SharedMemoryDataPath.Create(baseName + ".c2h", baseName + ".h2c", _capacity, _wakeMode);
     }
 
     public void Dispose()
@@ -81,23 +93,33 @@ public sealed partial class SharedMemoryTransport : IHubTransport
         // Every object belongs to a data path, which removes it.
     }
 
-    /// <summary>Removes <c>/dev/shm/ipchub.&lt;pid&gt;.*</c> objects whose hub process is gone; returns their names.</summary>
+    /// <summary>
+    /// Removes <c>/dev/shm/ipchub.&lt;pid&gt;.*</c> objects and <c>/dev/shm/sem.ipchub.&lt;pid&gt;.*</c> semaphores
+    /// whose hub process is gone; returns their file names.
+    /// </summary>
     public static IReadOnlyList<string> SweepStale(ILogger? logger = null)
     {
         var removed = new List<string>();
+        SweepStale(NamePrefix, semaphores: false, removed, logger);
+        SweepStale(SemaphoreFilePrefix, semaphores: true, removed, logger);
+        return removed;
+    }
+
+    private static void SweepStale(string filePrefix, bool semaphores, List<string> removed, ILogger? logger)
+    {
         string[] files;
         try
         {
-            files = System.IO.Directory.GetFiles("/dev/shm", NamePrefix + "*");
+            files = System.IO.Directory.GetFiles("/dev/shm", filePrefix + "*");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return removed;
+            return;
         }
         foreach (string file in files)
         {
             string name = Path.GetFileName(file);
-            string rest = name[NamePrefix.Length..];
+            string rest = name[filePrefix.Length..];
             int dot = rest.IndexOf('.', StringComparison.Ordinal);
             if (dot <= 0 || !int.TryParse(rest.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 0)
             {
@@ -107,7 +129,10 @@ public sealed partial class SharedMemoryTransport : IHubTransport
             {
                 continue;
             }
-            if (SharedMemory.TryUnlink("/" + name))
+            bool unlinked = semaphores
+                ? NamedSemaphore.TryUnlink("/" + name["sem.".Length..])
+                : SharedMemory.TryUnlink("/" + name);
+            if (unlinked)
             {
                 removed.Add(name);
                 if (logger is not null)
@@ -116,7 +141,6 @@ public sealed partial class SharedMemoryTransport : IHubTransport
                 }
             }
         }
-        return removed;
     }
 
     [LoggerMessage(EventId = 60, Level = LogLevel.Information,
@@ -141,14 +165,18 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
     private readonly byte[] _welcomeExtension;
     private readonly string _c2hName;
     private readonly string _h2cName;
+    private readonly RingSemaphoreNames? _c2hSemaphores;
+    private readonly RingSemaphoreNames? _h2cSemaphores;
     private bool _unlinked;
     private readonly RingStreamReader _reader;
     private readonly RingStreamWriter _writer;
     private bool _disposed;
 
     private SharedMemoryDataPath(SharedMemory c2hMemory, SharedMemory h2cMemory, ShmRing c2h, ShmRing h2c, EventFd doorbell,
-        string c2hName, string h2cName, long capacity)
+        string c2hName, string h2cName, long capacity, RingSemaphoreNames? c2hSemaphores, RingSemaphoreNames? h2cSemaphores)
     {
+        _c2hSemaphores = c2hSemaphores;
+        _h2cSemaphores = h2cSemaphores;
         _c2hMemory = c2hMemory;
         _h2cMemory = h2cMemory;
         _c2h = c2h;
@@ -160,19 +188,39 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
         _producer = h2c.CreateProducer();
         _reader = new RingStreamReader(_consumer);
         _writer = new RingStreamWriter(_producer);
-        byte[] a = Encoding.UTF8.GetBytes(c2hName);
-        byte[] b = Encoding.UTF8.GetBytes(h2cName);
-        _welcomeExtension = new byte[8 + 2 + a.Length + 2 + b.Length];
-        Span<byte> ext = _welcomeExtension;
-        BinaryPrimitives.WriteUInt64LittleEndian(ext, (ulong)capacity);
-        BinaryPrimitives.WriteUInt16LittleEndian(ext[8..], (ushort)a.Length);
-        a.CopyTo(ext[10..]);
-        BinaryPrimitives.WriteUInt16LittleEndian(ext[(10 + a.Length)..], (ushort)b.Length);
-        b.CopyTo(ext[(12 + a.Length)..]);
+        // u64 capacity, the two ring names, u8 wake mode, then (semaphore mode) the four semaphore names.
+        var ext = new List<byte>(128);
+        Span<byte> u64 = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(u64, (ulong)capacity);
+        ext.AddRange(u64);
+        AppendName(ext, c2hName);
+        AppendName(ext, h2cName);
+        ext.Add((byte)c2h.WakeMode);
+        if (c2hSemaphores is not null && h2cSemaphores is not null)
+        {
+            AppendName(ext, c2hSemaphores.Data);
+            AppendName(ext, c2hSemaphores.Space);
+            AppendName(ext, h2cSemaphores.Data);
+            AppendName(ext, h2cSemaphores.Space);
+        }
+        _welcomeExtension = ext.ToArray();
     }
 
-    public static SharedMemoryDataPath Create(string c2hName, string h2cName, long capacity)
+    private static void AppendName(List<byte> ext, string name)
     {
+        byte[] bytes = Encoding.UTF8.GetBytes(name);
+        ext.Add((byte)bytes.Length);
+        ext.Add((byte)(bytes.Length >> 8));
+        ext.AddRange(bytes);
+    }
+
+    /// <summary>The semaphore names of one ring: <c>&lt;ring name&gt;.data</c> and <c>.space</c>.</summary>
+    internal static RingSemaphoreNames SemaphoreNamesFor(string ringName) => new(ringName + ".data", ringName + ".space");
+
+    public static SharedMemoryDataPath Create(string c2hName, string h2cName, long capacity, RingWakeMode wakeMode = RingWakeMode.Futex)
+    {
+        RingSemaphoreNames? c2hSemaphores = wakeMode == RingWakeMode.Semaphore ? SemaphoreNamesFor(c2hName) : null;
+        RingSemaphoreNames? h2cSemaphores = wakeMode == RingWakeMode.Semaphore ? SemaphoreNamesFor(h2cName) : null;
         SharedMemory? c2hMemory = null, h2cMemory = null;
         ShmRing? c2h = null, h2c = null;
         EventFd? doorbell = null;
@@ -182,10 +230,10 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
             int maxRecord = ShmRing.MaxRecordFor(capacity);
             c2hMemory = SharedMemory.Create(c2hName, size, UnixFileMode.UserRead | UnixFileMode.UserWrite, exclusive: true);
             h2cMemory = SharedMemory.Create(h2cName, size, UnixFileMode.UserRead | UnixFileMode.UserWrite, exclusive: true);
-            c2h = ShmRing.Create(c2hMemory.Region, capacity, maxRecord);
-            h2c = ShmRing.Create(h2cMemory.Region, capacity, maxRecord);
+            c2h = ShmRing.Create(c2hMemory.Region, capacity, maxRecord, wakeMode, c2hSemaphores);
+            h2c = ShmRing.Create(h2cMemory.Region, capacity, maxRecord, wakeMode, h2cSemaphores);
             doorbell = EventFd.Create(nonBlocking: true);
-            return new SharedMemoryDataPath(c2hMemory, h2cMemory, c2h, h2c, doorbell, c2hName, h2cName, capacity);
+            return new SharedMemoryDataPath(c2hMemory, h2cMemory, c2h, h2c, doorbell, c2hName, h2cName, capacity, c2hSemaphores, h2cSemaphores);
         }
         catch
         {
@@ -283,6 +331,15 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
         _unlinked = true;
         SharedMemory.TryUnlink(_c2hName);
         SharedMemory.TryUnlink(_h2cName);
+        // The semaphores stay open (named semaphores work unlinked); their names go with the rings' names.
+        foreach (RingSemaphoreNames? names in (ReadOnlySpan<RingSemaphoreNames?>)[_c2hSemaphores, _h2cSemaphores])
+        {
+            if (names is not null)
+            {
+                NamedSemaphore.TryUnlink(names.Data);
+                NamedSemaphore.TryUnlink(names.Space);
+            }
+        }
     }
 
     public void Dispose()

@@ -17,7 +17,8 @@ internal sealed class SharedMemoryClientTransport : IClientTransport
 
     public IClientDataPath Open(UnixSocket control, in WelcomePayload welcome, ReadOnlySpan<byte> extension, List<SafeFdHandle> descriptors)
     {
-        if (!TryParseExtension(extension, out long capacity, out string? c2hName, out string? h2cName))
+        if (!TryParseExtension(extension, out long capacity, out string? c2hName, out string? h2cName,
+                out RingWakeMode wakeMode, out RingSemaphoreNames? c2hSemaphores, out RingSemaphoreNames? h2cSemaphores))
         {
             throw new InvalidDataException($"the hub's Welcome has a malformed shared-memory extension ({extension.Length} bytes)");
         }
@@ -34,8 +35,12 @@ internal sealed class SharedMemoryClientTransport : IClientTransport
         {
             c2hMemory = SharedMemory.Open(c2hName!);
             h2cMemory = SharedMemory.Open(h2cName!);
-            c2h = ShmRing.Attach(c2hMemory.Region);
-            h2c = ShmRing.Attach(h2cMemory.Region);
+            c2h = ShmRing.Attach(c2hMemory.Region, c2hSemaphores);
+            h2c = ShmRing.Attach(h2cMemory.Region, h2cSemaphores);
+            if (c2h.WakeMode != wakeMode || h2c.WakeMode != wakeMode)
+            {
+                throw new InvalidDataException($"the rings' wake modes ({c2h.WakeMode}, {h2c.WakeMode}) differ from Welcome's {wakeMode}");
+            }
             if (c2h.Capacity != capacity || h2c.Capacity != capacity)
             {
                 throw new InvalidDataException($"the rings' capacities ({c2h.Capacity}, {h2c.Capacity}) differ from Welcome's {capacity}");
@@ -63,9 +68,20 @@ internal sealed class SharedMemoryClientTransport : IClientTransport
 
     /// <summary>Welcome's shared-memory bytes: u64 capacity, u16 length + c2h name, u16 length + h2c name.</summary>
     internal static bool TryParseExtension(ReadOnlySpan<byte> extension, out long capacity, out string? c2h, out string? h2c)
+        => TryParseExtension(extension, out capacity, out c2h, out h2c, out _, out _, out _);
+
+    /// <summary>
+    /// Welcome's shared-memory bytes: u64 capacity, u16 length + c2h name, u16 length + h2c name, then
+    /// optionally u8 wake mode (absent: futex) and, for semaphore mode, the c2h data, c2h space, h2c data
+    /// and h2c space semaphore names (u16 length + bytes each).
+    /// </summary>
+    internal static bool TryParseExtension(ReadOnlySpan<byte> extension, out long capacity, out string? c2h, out string? h2c,
+        out RingWakeMode wakeMode, out RingSemaphoreNames? c2hSemaphores, out RingSemaphoreNames? h2cSemaphores)
     {
         capacity = 0;
         c2h = h2c = null;
+        wakeMode = RingWakeMode.Futex;
+        c2hSemaphores = h2cSemaphores = null;
         if (extension.Length < 12)
         {
             return false;
@@ -75,6 +91,24 @@ internal sealed class SharedMemoryClientTransport : IClientTransport
         if (!TryReadName(extension, ref offset, out c2h) || !TryReadName(extension, ref offset, out h2c))
         {
             return false;
+        }
+        if (offset < extension.Length)
+        {
+            wakeMode = (RingWakeMode)extension[offset++];
+            if (wakeMode == RingWakeMode.Semaphore)
+            {
+                if (!TryReadName(extension, ref offset, out string? c2hData) || !TryReadName(extension, ref offset, out string? c2hSpace)
+                    || !TryReadName(extension, ref offset, out string? h2cData) || !TryReadName(extension, ref offset, out string? h2cSpace))
+                {
+                    return false;
+                }
+                c2hSemaphores = new RingSemaphoreNames(c2hData!, c2hSpace!);
+                h2cSemaphores = new RingSemaphoreNames(h2cData!, h2cSpace!);
+            }
+            else if (wakeMode != RingWakeMode.Futex)
+            {
+                return false;
+            }
         }
         return offset == extension.Length && capacity > 0;
     }
