@@ -169,7 +169,17 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     /// <exception cref="HubException">Larger than <see cref="MaxMessageSize"/> (thrown before sending), or refused by the hub (from the task).</exception>
     /// <exception cref="HubConnectionException">The client is closed, or the connection was lost before the Ack (from the task).</exception>
     public ValueTask<PublishResult> PublishAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+        => PublishAsync(channel, payload, priority: 0, cancellationToken);
+
+    /// <summary>
+    /// Publishes with a priority (0..<see cref="FrameHeader.MaxPriority"/>). Over the message-queue transport it is
+    /// the mq priority in both directions, so the message may overtake lower-priority ones still queued (to the
+    /// hub, and from the hub to message-queue subscribers); elsewhere it is carried along and changes no order.
+    /// </summary>
+    /// <inheritdoc cref="PublishAsync(string, ReadOnlyMemory{byte}, CancellationToken)"/>
+    public ValueTask<PublishResult> PublishAsync(string channel, ReadOnlyMemory<byte> payload, ushort priority, CancellationToken cancellationToken = default)
     {
+        CheckPriority(priority);
         Span<byte> name = stackalloc byte[FrameHeader.MaxChannelLength];
         name = name[..EncodeChannel(channel, name, pattern: false, nameof(channel))];
         CheckPayloadSize(channel, payload.Length);
@@ -187,7 +197,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             lock (_gate)
             {
                 Span<byte> frame = ReserveLocked(FrameWriter.FrameLength(name.Length, payload.Length));
-                FrameWriter.Write(frame, FrameType.Publish, FrameFlags.None, id, name, payload.Span);
+                FrameWriter.Write(frame, FrameType.Publish, FrameFlags.None, id, name, payload.Span, priority);
                 _pending.Add(id, new PendingEntry(request, RequestKind.Publish, _epoch, channel));
                 flush = TryBeginFlushLocked();
             }
@@ -211,8 +221,13 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     /// <exception cref="ArgumentException">The channel name is invalid.</exception>
     /// <exception cref="HubException">Larger than <see cref="MaxMessageSize"/>.</exception>
     /// <exception cref="HubConnectionException">The client is closed.</exception>
-    public void PublishAndForget(string channel, ReadOnlySpan<byte> payload)
+    public void PublishAndForget(string channel, ReadOnlySpan<byte> payload) => PublishAndForget(channel, payload, priority: 0);
+
+    /// <summary>Publishes without an Ack, with a priority (see <see cref="PublishAsync(string, ReadOnlyMemory{byte}, ushort, CancellationToken)"/>).</summary>
+    /// <inheritdoc cref="PublishAndForget(string, ReadOnlySpan{byte})"/>
+    public void PublishAndForget(string channel, ReadOnlySpan<byte> payload, ushort priority)
     {
+        CheckPriority(priority);
         Span<byte> name = stackalloc byte[FrameHeader.MaxChannelLength];
         name = name[..EncodeChannel(channel, name, pattern: false, nameof(channel))];
         CheckPayloadSize(channel, payload.Length);
@@ -221,7 +236,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         lock (_gate)
         {
             Span<byte> frame = ReserveLocked(FrameWriter.FrameLength(name.Length, payload.Length));
-            FrameWriter.Write(frame, FrameType.Publish, FrameFlags.NoAck, id, name, payload);
+            FrameWriter.Write(frame, FrameType.Publish, FrameFlags.NoAck, id, name, payload, priority);
             flush = TryBeginFlushLocked();
         }
         if (flush)
@@ -1174,6 +1189,14 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     {
         Span<byte> buffer = stackalloc byte[FrameHeader.MaxChannelLength];
         return buffer[..EncodeChannel(pattern, buffer, pattern: true, nameof(pattern))].ToArray();
+    }
+
+    private static void CheckPriority(ushort priority)
+    {
+        if (priority > FrameHeader.MaxPriority)
+        {
+            throw new ArgumentOutOfRangeException(nameof(priority), priority, $"A priority is at most {FrameHeader.MaxPriority}.");
+        }
     }
 
     private void CheckPayloadSize(string channel, int length)

@@ -18,6 +18,9 @@ public readonly ref struct Frame
 
     public ulong Sequence => Header.Sequence;
 
+    /// <summary>The message's priority (Publish, Data; 0 otherwise).</summary>
+    public ushort Priority => Header.Priority;
+
     public ReadOnlySpan<byte> Channel { get; }
 
     public ReadOnlySpan<byte> Payload { get; }

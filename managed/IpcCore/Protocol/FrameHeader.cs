@@ -7,13 +7,24 @@ namespace IpcCore.Protocol;
 /// The fixed 24-byte little-endian header that starts every frame (docs/PROTOCOL.md):
 /// <code>
 ///  0  u32 magic "IPCH"   4  u8 version   5  u8 type   6  u16 flags
-///  8  u16 channel length 10 u16 reserved (0)          12 u32 payload length
+///  8  u16 channel length 10 u16 priority (Publish, Data; else 0)  12 u32 payload length
 /// 16  u64 sequence
 /// </code>
 /// followed by the channel bytes (UTF-8, no NUL) and the payload bytes.
 /// </summary>
-public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int ChannelLength, int PayloadLength, ulong Sequence)
+/// <remarks>
+/// <see cref="Priority"/> (0..<see cref="MaxPriority"/>) matters only on the message-queue transport, where it is
+/// the mq priority of the frame's messages: a higher one may overtake lower ones still queued. Elsewhere it
+/// is carried along unchanged.
+/// </remarks>
+public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int ChannelLength, int PayloadLength, ulong Sequence, ushort Priority = 0)
 {
+    /// <summary>The highest priority (Linux's MQ_PRIO_MAX is 32768).</summary>
+    public const ushort MaxPriority = 32767;
+
+    /// <summary>Where the priority sits in the header (u16).</summary>
+    public const int PriorityOffset = 10;
+
     /// <summary>Header bytes.</summary>
     public const int Size = 24;
 
@@ -34,12 +45,16 @@ public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int 
     public void Write(Span<byte> destination)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, Size, nameof(destination));
+        if (Priority > MaxPriority)
+        {
+            throw new InvalidOperationException($"A frame priority is at most {MaxPriority} (got {Priority}).");
+        }
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
         destination[4] = CurrentVersion;
         destination[5] = (byte)Type;
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], (ushort)Flags);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[8..], checked((ushort)ChannelLength));
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[10..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[PriorityOffset..], Priority);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], checked((uint)PayloadLength));
         BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], Sequence);
     }

@@ -69,9 +69,14 @@ public static class FrameReader
         {
             return Fail(ProtocolErrorCode.InvalidFlags, $"flags 0x{(ushort)flags:x4} are not valid on a {type} frame", out error, out reason);
         }
-        if (BinaryPrimitives.ReadUInt16LittleEndian(buffer[10..]) != 0)
+        ushort priority = BinaryPrimitives.ReadUInt16LittleEndian(buffer[FrameHeader.PriorityOffset..]);
+        if (priority != 0 && type is not (FrameType.Publish or FrameType.Data))
         {
-            return Fail(ProtocolErrorCode.InvalidFlags, "the reserved header field is not zero", out error, out reason);
+            return Fail(ProtocolErrorCode.InvalidFlags, $"a {type} frame carries no priority (got {priority})", out error, out reason);
+        }
+        if (priority > FrameHeader.MaxPriority)
+        {
+            return Fail(ProtocolErrorCode.InvalidFlags, $"priority {priority} is over the maximum {FrameHeader.MaxPriority}", out error, out reason);
         }
 
         int channelLength = BinaryPrimitives.ReadUInt16LittleEndian(buffer[8..]);
@@ -97,7 +102,7 @@ public static class FrameReader
             if (type == FrameType.Publish && total <= int.MaxValue)
             {
                 // Recoverable: the header (with PayloadLength 0) names the request; needed is what to skip.
-                var tooLarge = new FrameHeader(type, flags, channelLength, 0, BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]));
+                var tooLarge = new FrameHeader(type, flags, channelLength, 0, BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]), priority);
                 frame = new Frame(tooLarge, default, default);
                 needed = (int)total;
             }
@@ -106,7 +111,7 @@ public static class FrameReader
                     : $"the {type} payload is {payloadLength} bytes; the limit is {maxPayload}", out error, out reason);
         }
 
-        var header = new FrameHeader(type, flags, channelLength, (int)payloadLength, BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]));
+        var header = new FrameHeader(type, flags, channelLength, (int)payloadLength, BinaryPrimitives.ReadUInt64LittleEndian(buffer[16..]), priority);
         needed = checked(FrameHeader.Size + channelLength + (int)payloadLength);
         if (buffer.Length < needed)
         {

@@ -11,11 +11,11 @@ public static class FrameWriter
 
     /// <summary>Writes a whole frame into <paramref name="destination"/>; returns the bytes written.</summary>
     public static int Write(Span<byte> destination, FrameType type, FrameFlags flags, ulong sequence,
-        ReadOnlySpan<byte> channel, ReadOnlySpan<byte> payload)
+        ReadOnlySpan<byte> channel, ReadOnlySpan<byte> payload, ushort priority = 0)
     {
         int length = FrameLength(channel.Length, payload.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length, nameof(destination));
-        new FrameHeader(type, flags, channel.Length, payload.Length, sequence).Write(destination);
+        new FrameHeader(type, flags, channel.Length, payload.Length, sequence, priority).Write(destination);
         channel.CopyTo(destination[FrameHeader.Size..]);
         payload.CopyTo(destination[(FrameHeader.Size + channel.Length)..]);
         return length;

@@ -24,7 +24,9 @@ public sealed class FrameReaderTests
         yield return Case("Fatal on Publish", FrameBytes.Raw(Publish, flags: 2, channelLength: 1, body: "a"u8), ProtocolErrorCode.InvalidFlags);
         yield return Case("undefined bit on Error", FrameBytes.Raw((byte)FrameType.Error, flags: 4, payloadLength: 4), ProtocolErrorCode.InvalidFlags);
         yield return Case("any flag on Ping", FrameBytes.Raw((byte)FrameType.Ping, flags: 1), ProtocolErrorCode.InvalidFlags);
-        yield return Case("reserved field", FrameBytes.Raw(Ack, reserved: 1, payloadLength: 16), ProtocolErrorCode.InvalidFlags);
+        yield return Case("priority on Ack", FrameBytes.Raw(Ack, reserved: 1, payloadLength: 16), ProtocolErrorCode.InvalidFlags);
+        yield return Case("priority on Subscribe", FrameBytes.Raw((byte)FrameType.Subscribe, reserved: 3, channelLength: 1, body: "a"u8), ProtocolErrorCode.InvalidFlags);
+        yield return Case("priority over 32767 on Publish", FrameBytes.Raw(Publish, reserved: 32768, channelLength: 1, body: "a"u8), ProtocolErrorCode.InvalidFlags);
         yield return Case("Publish without channel", FrameBytes.Raw(Publish), ProtocolErrorCode.InvalidChannel);
         yield return Case("Subscribe without channel", FrameBytes.Raw((byte)FrameType.Subscribe), ProtocolErrorCode.InvalidChannel);
         yield return Case("Ack with a channel", FrameBytes.Raw(Ack, channelLength: 1, payloadLength: 16), ProtocolErrorCode.InvalidChannel);
@@ -92,6 +94,25 @@ public sealed class FrameReaderTests
     }
 
     // --- incomplete / needed --------------------------------------------------------------------
+
+    [TestCase(FrameType.Publish, (ushort)0)]
+    [TestCase(FrameType.Publish, (ushort)7)]
+    [TestCase(FrameType.Data, FrameHeader.MaxPriority)]
+    public void A_priority_round_trips_on_publish_and_data(FrameType type, ushort priority)
+    {
+        byte[] buffer = new byte[64];
+        int length = FrameWriter.Write(buffer, type, FrameFlags.None, 9, "a.b"u8, "xyz"u8, priority);
+        Assert.That(FrameReader.TryParse(buffer.AsSpan(0, length), ProtocolLimits.Default, out Frame frame, out int needed, out _, out _),
+            Is.EqualTo(FrameParseResult.Complete));
+        ushort got = frame.Priority;
+        byte[] payload = frame.Payload.ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(needed, Is.EqualTo(length));
+            Assert.That(got, Is.EqualTo(priority));
+            Assert.That(payload, Is.EqualTo("xyz"u8.ToArray()));
+        });
+    }
 
     [Test]
     public void Needed_is_the_whole_frame_once_the_header_is_in()
