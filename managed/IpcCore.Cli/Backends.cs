@@ -23,10 +23,10 @@ public static class Backends
     public static string Describe(TransportKind kind) => kind switch
     {
         TransportKind.Socket => "UNIX socket",
-        TransportKind.Fifo => "FIFOs",
-        TransportKind.MessageQueue => "POSIX message queues",
+        TransportKind.Fifo => "named pipe (FIFO)",
+        TransportKind.MessageQueue => "message queue",
         TransportKind.SharedMemory => "shared memory",
-        TransportKind.Pipe => "pipes",
+        TransportKind.Pipe => "anonymous pipe",
         _ => kind.ToString(),
     };
 }

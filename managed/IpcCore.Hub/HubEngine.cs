@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Globalization;
 using IpcCore.Hub.Transports;
 using IpcCore.Native;
@@ -565,17 +566,27 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         Span<byte> payload = stackalloc byte[WelcomePayload.Size + extension.Length];
         new WelcomePayload(connection.Id, _options.MaxMessageSize, _hubPid, transport.Kind).Write(payload);
         extension.CopyTo(payload[WelcomePayload.Size..]);
-        if (path is SharedMemoryDataPath shm)
+        if (path.SharesControlSocket)
         {
-            // Welcome goes over the control socket itself, carrying the doorbell (SCM_RIGHTS); every later
-            // frame travels through the rings. A fresh connection's socket buffer always takes it.
+            connection.SwitchDataPath(path);
+            connection.Outbound.EnqueueControl(FrameType.Welcome, 0, payload);
+            MarkDirty(connection);
+        }
+        else
+        {
+            // Welcome goes over the control socket itself, with the descriptors the client needs (SCM_RIGHTS:
+            // the doorbell, its pipe ends); every later frame takes the data path. A fresh connection's socket
+            // buffer always takes it.
             byte[] welcome = new byte[FrameHeader.Size + payload.Length];
             new FrameHeader(FrameType.Welcome, FrameFlags.None, 0, payload.Length, 0).Write(welcome);
             payload.CopyTo(welcome.AsSpan(FrameHeader.Size));
             IoResult sent;
             try
             {
-                sent = connection.Control!.TrySendWithDescriptors(welcome, [shm.WelcomeDescriptor]);
+                SafeHandle[] descriptors = [.. path.WelcomeDescriptors];
+                sent = descriptors.Length > 0
+                    ? connection.Control!.TrySendWithDescriptors(welcome, descriptors)
+                    : connection.Control!.TrySend(welcome);
             }
             catch (IpcException e)
             {
@@ -591,14 +602,12 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 RequestClose(connection, "the control socket did not take Welcome");
                 return Outcome.Closed;
             }
+            path.WelcomeSent();
             connection.SwitchDataPath(path);
-            _polledPaths++;
         }
-        else
+        if (path is IPolledDataPath)
         {
-            connection.SwitchDataPath(path);
-            connection.Outbound.EnqueueControl(FrameType.Welcome, 0, payload);
-            MarkDirty(connection);
+            _polledPaths++;
         }
         connection.Welcomed = true;
         _welcomed++;

@@ -48,9 +48,16 @@ public sealed class HubServer : IDisposable
             throw new ArgumentException(problem, nameof(options));
         }
         _options = options;
-        _transports = [new SocketTransport(), new SharedMemoryTransport(options.ShmRingSize, options.SharedMemoryWake)];
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("IpcCore.Hub");
         Directory = HubPaths.ResolveDirectory(options.Directory);
+        // In the brief's order: "Backends available: pipe, fifo, socket, mqueue, shm".
+        _transports =
+        [
+            new PipeTransport(),
+            new FifoTransport(Directory),
+            new SocketTransport(),
+            new SharedMemoryTransport(options.ShmRingSize, options.SharedMemoryWake),
+        ];
         SocketPath = HubPaths.SocketPath(Directory);
         LockPath = HubPaths.LockPath(Directory);
     }

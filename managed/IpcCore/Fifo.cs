@@ -37,6 +37,15 @@ public static class Fifo
     public static PipeEnd OpenWriter(string path, bool nonBlocking = false)
         => Open(path, FileAccess.Write, nonBlocking);
 
+    /// <summary>
+    /// Opens both ends in one descriptor (O_RDWR, Linux-specific): never blocks, and since this descriptor
+    /// is itself a reader and a writer, its reads never see end of stream and its writes never fail with
+    /// EPIPE when the other side comes and goes (so an epoll loop gets no hang-up storm from it).
+    /// </summary>
+    /// <exception cref="IpcException">ENOENT; EACCES; EINVAL when the path is not a FIFO.</exception>
+    public static PipeEnd OpenReadWrite(string path, bool nonBlocking = true)
+        => Open(path, FileAccess.ReadWrite, nonBlocking);
+
     /// <summary>Removes the FIFO's name; open ends keep working.</summary>
     /// <exception cref="IpcException">ENOENT when it does not exist.</exception>
     public static void Unlink(string path)
@@ -61,7 +70,12 @@ public static class Fifo
     private static unsafe PipeEnd Open(string path, FileAccess access, bool nonBlocking)
     {
         ValidatePath(path);
-        int flags = (access == FileAccess.Read ? (int)OpenFlags.O_RDONLY : (int)OpenFlags.O_WRONLY)
+        int flags = access switch
+            {
+                FileAccess.Read => (int)OpenFlags.O_RDONLY,
+                FileAccess.Write => (int)OpenFlags.O_WRONLY,
+                _ => (int)OpenFlags.O_RDWR,
+            }
             | (nonBlocking ? (int)OpenFlags.O_NONBLOCK : 0);
         int fd = IpcNative.Open(path, flags, 0);
         if (fd == -(int)Errno.ENXIO)

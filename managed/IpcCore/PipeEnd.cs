@@ -120,7 +120,7 @@ public sealed class PipeEnd : IDisposable
     public void Dispose() => _handle.Dispose();
 
     public override string ToString()
-        => string.Create(CultureInfo.InvariantCulture, $"{(Access == FileAccess.Read ? "read" : "write")} end {_path ?? "pipe"} ({_handle})");
+        => string.Create(CultureInfo.InvariantCulture, $"{(Access switch { FileAccess.Read => "read end", FileAccess.Write => "write end", _ => "both ends" })} {_path ?? "pipe"} ({_handle})");
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
 }

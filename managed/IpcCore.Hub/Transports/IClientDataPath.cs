@@ -10,9 +10,9 @@ namespace IpcCore.Hub.Transports;
 /// </summary>
 /// <remarks>
 /// The socket transport reads and writes the control socket itself (<see cref="SharesControlSocket"/>).
-/// The next transports (FIFO pair, message-queue pair, shared-memory ring, passed pipes) keep the
-/// control socket for the handshake, SO_PEERCRED and liveness, and move Publish/Data frames over
-/// <see cref="ReadHandle"/>/<see cref="WriteHandle"/>; a ring buffer exposes an eventfd there.
+/// The others (FIFO pair, message-queue pair, shared-memory rings, passed pipes) keep the control socket
+/// for the handshake, SO_PEERCRED and liveness, and move every later frame over
+/// <see cref="ReadHandle"/>/<see cref="WriteHandle"/>; the rings expose their doorbell eventfd there.
 /// </remarks>
 public interface IClientDataPath : IDisposable
 {
@@ -33,6 +33,12 @@ public interface IClientDataPath : IDisposable
     /// shared-memory object); empty for the socket.
     /// </summary>
     ReadOnlySpan<byte> WelcomeExtension { get; }
+
+    /// <summary>Descriptors sent with Welcome (SCM_RIGHTS): the shared-memory doorbell, the client's pipe ends; usually none.</summary>
+    IReadOnlyList<SafeHandle> WelcomeDescriptors { get; }
+
+    /// <summary>Welcome (with <see cref="WelcomeDescriptors"/>) is on its way: the hub's copies of the client's descriptors can go.</summary>
+    void WelcomeSent();
 
     /// <summary>Reads what is available, without waiting: bytes, WouldBlock, EndOfStream or PeerClosed.</summary>
     IoResult Read(Span<byte> destination);

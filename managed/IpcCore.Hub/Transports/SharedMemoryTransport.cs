@@ -264,8 +264,12 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
 
     public ReadOnlySpan<byte> WelcomeExtension => _welcomeExtension;
 
-    /// <summary>The descriptor Welcome carries (SCM_RIGHTS): the doorbell.</summary>
-    public SafeHandle WelcomeDescriptor => _doorbell.Handle;
+    /// <summary>The descriptor Welcome carries (SCM_RIGHTS): the doorbell (the hub keeps its own copy).</summary>
+    public IReadOnlyList<SafeHandle> WelcomeDescriptors => [_doorbell.Handle];
+
+    public void WelcomeSent()
+    {
+    }
 
     /// <summary>Whether the object names are gone from /dev/shm.</summary>
     internal bool Unlinked => _unlinked;

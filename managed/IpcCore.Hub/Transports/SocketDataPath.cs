@@ -23,6 +23,12 @@ internal sealed class SocketDataPath : IClientDataPath
 
     public ReadOnlySpan<byte> WelcomeExtension => default;
 
+    public IReadOnlyList<SafeHandle> WelcomeDescriptors => [];
+
+    public void WelcomeSent()
+    {
+    }
+
     public IoResult Read(Span<byte> destination) => _socket.TryReceive(destination);
 
     public IoResult Write(ReadOnlySpan<byte> source) => _socket.TrySend(source);

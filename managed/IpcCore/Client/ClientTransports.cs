@@ -41,12 +41,16 @@ internal static class ClientTransports
 {
     private static readonly SocketClientTransport s_socket = new();
     private static readonly SharedMemoryClientTransport s_sharedMemory = new();
+    private static readonly FifoClientTransport s_fifo = new();
+    private static readonly PipeClientTransport s_pipe = new();
 
     /// <summary>The transport for <paramref name="kind"/>, or null when it is not available.</summary>
     public static IClientTransport? Find(TransportKind kind) => kind switch
     {
         TransportKind.Socket => s_socket,
         TransportKind.SharedMemory => s_sharedMemory,
+        TransportKind.Fifo => s_fifo,
+        TransportKind.Pipe => s_pipe,
         _ => null,
     };
 }
