@@ -357,6 +357,23 @@ public struct EpollEvent
     public uint Reserved;
 }
 
+/// <summary>IpcNative_SpawnShell flags.</summary>
+public enum SpawnFlags : int
+{
+    SPAWN_NONE = 0,
+    /// <summary>the child leads a new process group: pgid == pid</summary>
+    SPAWN_NEW_PROCESS_GROUP = 1,
+}
+
+/// <summary>getrlimit(2)/setrlimit(2) resources.</summary>
+public enum ResourceLimit : int
+{
+    /// <summary>RLIMIT_NOFILE: open descriptors of this process</summary>
+    RLIMIT_NOFILE = 1,
+    /// <summary>RLIMIT_MSGQUEUE: bytes of POSIX message queues of this user</summary>
+    RLIMIT_MSGQUEUE = 2,
+}
+
 internal static unsafe partial class IpcNative
 {
     /// <summary>The ABI version this library was built with (IPC_ABI_VERSION).</summary>
@@ -725,4 +742,69 @@ internal static unsafe partial class IpcNative
     /// </summary>
     [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_RecvMsg", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int RecvMsg(SafeHandle fd, byte* buf, int len, int* fds, int maxFds, int* fdCount, int flags);
+
+    /// <summary>
+    /// posix_spawn(3) of "/bin/sh -c command" with this process's environment.
+    /// stdinFd, stdoutFd and stderrFd (&gt;= 0) become the child's descriptors 0, 1
+    /// and 2, whether close-on-exec or not and also when one already is (or is
+    /// another's) target; -1 leaves the parent's. No other descriptor of the shim
+    /// is inherited (all are close-on-exec). The parent's descriptors and flags are
+    /// not changed. The child starts with an empty signal mask and every signal at
+    /// its default disposition, whatever this process blocks, ignores or handles.
+    /// flags are IPC_SPAWN_*. Writes the child's pid to *pid. Returns 0 or -errno
+    /// (-EINVAL for NULL, an fd below -1 or an unknown flag; -EBADF for a closed
+    /// fd). The caller must reap the child (IpcNative_WaitPid).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_SpawnShell", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int SpawnShell(string command, int stdinFd, int stdoutFd, int stderrFd, int flags, int* pid);
+
+    /// <summary>
+    /// pidfd_open(2): a descriptor (close-on-exec) referring to process pid that
+    /// becomes readable (IPC_POLLIN, for poll and epoll) once the process has
+    /// exited; it does not reap it. Returns the fd or -errno (-EINVAL for pid &lt;= 0,
+    /// -ESRCH for no such process, -ENOSYS before Linux 5.3).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_PidfdOpen", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int PidfdOpen(int pid);
+
+    /// <summary>
+    /// waitpid(2) for the child pid; pid must be positive (-1 or a group would reap
+    /// children that belong to someone else, such as the .NET runtime). With noHang
+    /// != 0 it returns 0 at once while the child runs. Once reaped it returns pid
+    /// and writes *exitCode (the exit status, or -1 when killed by a signal) and
+    /// *termSignal (the signal, or 0); either pointer may be NULL. Returns -ECHILD
+    /// when pid is not an unreaped child of this process, -EINVAL for pid &lt;= 0.
+    /// EINTR is retried.
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_WaitPid", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int WaitPid(int pid, int noHang, int* exitCode, int* termSignal);
+
+    /// <summary>
+    /// kill(-pgid, signal): signals every process of process group pgid, e.g. a
+    /// child started with IPC_SPAWN_NEW_PROCESS_GROUP (its pgid is its pid) and
+    /// everything it started. IpcNative_Kill refuses pid &lt;= 0 so that a stray 0 or
+    /// negative number never reaches a group or every process; this call takes the
+    /// group as a positive id and refuses 0 and 1 (kill(-1) is every process) and
+    /// the caller's own group (-EINVAL). Returns 0 or -errno (-ESRCH when no process
+    /// is left in the group, -EPERM).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_KillProcessGroup", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int KillProcessGroup(int pgid, int signal);
+
+    /// <summary>
+    /// getrlimit(2) of an IPC_RLIMIT_* resource into *soft and *hard, -1 meaning
+    /// unlimited (RLIM_INFINITY). Returns 0 or -errno (-EINVAL for an unknown
+    /// resource or NULL).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_GetResourceLimit", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int GetResourceLimit(int resource, long* soft, long* hard);
+
+    /// <summary>
+    /// setrlimit(2) of an IPC_RLIMIT_* resource; -1 means unlimited. Returns 0 or
+    /// -errno: -EINVAL for an unknown resource, a value below -1 or soft above
+    /// hard; -EPERM when raising hard without CAP_SYS_RESOURCE (or NOFILE above
+    /// /proc/sys/fs/nr_open).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_SetResourceLimit", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int SetResourceLimit(int resource, long soft, long hard);
 }

@@ -677,6 +677,86 @@ IPC_EXPORT int32_t IpcNative_SendMsg(IpcFd fd, const uint8_t* buf, int32_t len, 
  */
 IPC_EXPORT int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t flags);
 
+/* ---------------------------------------------------------------------------
+ * Child processes and resource limits (ipc_spawn.c). The caller is a .NET
+ * process, which must not fork(): children are started with posix_spawn(3).
+ * The ABI numbers of IpcSpawnFlags and IpcResourceLimit are its own (frozen
+ * here); the shim maps them to the Linux values.
+ * ------------------------------------------------------------------------- */
+
+/* IpcNative_SpawnShell flags. */
+typedef enum IpcSpawnFlags
+{
+    IPC_SPAWN_NONE = 0,
+    IPC_SPAWN_NEW_PROCESS_GROUP = 1, /* the child leads a new process group: pgid == pid */
+} IpcSpawnFlags;
+
+/* getrlimit(2)/setrlimit(2) resources. */
+typedef enum IpcResourceLimit
+{
+    IPC_RLIMIT_NOFILE = 1,   /* RLIMIT_NOFILE: open descriptors of this process */
+    IPC_RLIMIT_MSGQUEUE = 2, /* RLIMIT_MSGQUEUE: bytes of POSIX message queues of this user */
+} IpcResourceLimit;
+
+/**
+ * posix_spawn(3) of "/bin/sh -c command" with this process's environment.
+ * stdinFd, stdoutFd and stderrFd (>= 0) become the child's descriptors 0, 1
+ * and 2, whether close-on-exec or not and also when one already is (or is
+ * another's) target; -1 leaves the parent's. No other descriptor of the shim
+ * is inherited (all are close-on-exec). The parent's descriptors and flags are
+ * not changed. The child starts with an empty signal mask and every signal at
+ * its default disposition, whatever this process blocks, ignores or handles.
+ * flags are IPC_SPAWN_*. Writes the child's pid to *pid. Returns 0 or -errno
+ * (-EINVAL for NULL, an fd below -1 or an unknown flag; -EBADF for a closed
+ * fd). The caller must reap the child (IpcNative_WaitPid).
+ */
+IPC_EXPORT int32_t IpcNative_SpawnShell(const char* command, int32_t stdinFd, int32_t stdoutFd, int32_t stderrFd, int32_t flags, int32_t* pid);
+
+/**
+ * pidfd_open(2): a descriptor (close-on-exec) referring to process pid that
+ * becomes readable (IPC_POLLIN, for poll and epoll) once the process has
+ * exited; it does not reap it. Returns the fd or -errno (-EINVAL for pid <= 0,
+ * -ESRCH for no such process, -ENOSYS before Linux 5.3).
+ */
+IPC_EXPORT int32_t IpcNative_PidfdOpen(int32_t pid);
+
+/**
+ * waitpid(2) for the child pid; pid must be positive (-1 or a group would reap
+ * children that belong to someone else, such as the .NET runtime). With noHang
+ * != 0 it returns 0 at once while the child runs. Once reaped it returns pid
+ * and writes *exitCode (the exit status, or -1 when killed by a signal) and
+ * *termSignal (the signal, or 0); either pointer may be NULL. Returns -ECHILD
+ * when pid is not an unreaped child of this process, -EINVAL for pid <= 0.
+ * EINTR is retried.
+ */
+IPC_EXPORT int32_t IpcNative_WaitPid(int32_t pid, int32_t noHang, int32_t* exitCode, int32_t* termSignal);
+
+/**
+ * kill(-pgid, signal): signals every process of process group pgid, e.g. a
+ * child started with IPC_SPAWN_NEW_PROCESS_GROUP (its pgid is its pid) and
+ * everything it started. IpcNative_Kill refuses pid <= 0 so that a stray 0 or
+ * negative number never reaches a group or every process; this call takes the
+ * group as a positive id and refuses 0 and 1 (kill(-1) is every process) and
+ * the caller's own group (-EINVAL). Returns 0 or -errno (-ESRCH when no process
+ * is left in the group, -EPERM).
+ */
+IPC_EXPORT int32_t IpcNative_KillProcessGroup(int32_t pgid, int32_t signal);
+
+/**
+ * getrlimit(2) of an IPC_RLIMIT_* resource into *soft and *hard, -1 meaning
+ * unlimited (RLIM_INFINITY). Returns 0 or -errno (-EINVAL for an unknown
+ * resource or NULL).
+ */
+IPC_EXPORT int32_t IpcNative_GetResourceLimit(int32_t resource, int64_t* soft, int64_t* hard);
+
+/**
+ * setrlimit(2) of an IPC_RLIMIT_* resource; -1 means unlimited. Returns 0 or
+ * -errno: -EINVAL for an unknown resource, a value below -1 or soft above
+ * hard; -EPERM when raising hard without CAP_SYS_RESOURCE (or NOFILE above
+ * /proc/sys/fs/nr_open).
+ */
+IPC_EXPORT int32_t IpcNative_SetResourceLimit(int32_t resource, int64_t soft, int64_t hard);
+
 #ifdef __cplusplus
 }
 #endif
