@@ -91,7 +91,7 @@ public sealed class CommonOptions
     {
         var option = new Option<string>("--backend")
         {
-            Description = "The transport: socket (default), fifo, mqueue, shm or pipe (available so far: socket, shm).",
+            Description = "The transport to the hub: socket (UNIX socket, default), fifo (a FIFO pair in the hub directory), mqueue (a pair of POSIX message queues), shm (shared-memory rings) or pipe (anonymous pipes passed over the socket). Clients of every transport share channels.",
             HelpName = "socket|fifo|mqueue|shm|pipe",
             DefaultValueFactory = _ => "socket",
         };

@@ -59,6 +59,9 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
     /// <summary>The position in the hub's connection list.</summary>
     public int ConnectionIndex { get; set; } = -1;
 
+    /// <summary>Whether the client lives in the hub (the inbox FIFO, a child process's pipe).</summary>
+    public bool IsLocal { get; init; }
+
     /// <summary>Whether Hello was answered with Welcome.</summary>
     public bool Welcomed { get; set; }
 
@@ -273,7 +276,7 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
         {
             return;
         }
-        if (DataPath is IPolledDataPath)
+        if (DataPath is IPolledDataPath { UsesDoorbell: true })
         {
             _registrations[_registrationCount++] = new Registration { Handle = DataPath.ReadHandle, Doorbell = true };
         }

@@ -304,6 +304,53 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         _listener = null;
     }
 
+    // --- local clients (the inbox FIFO, child processes) ---------------------------------------------
+
+    /// <summary>
+    /// Adds a client that lives in the hub: its data path turns lines into Publish frames (the inbox, a
+    /// child's stdout) or Data frames into lines (a child's stdin). It is served like any other client
+    /// (routing, order, backpressure) but has no control socket and does not count against --max-clients.
+    /// </summary>
+    internal ClientConnection AttachLocal(string name, IClientDataPath path, IEnumerable<string> subscriptions)
+    {
+        var connection = new ClientConnection(_nextClientId++, control: null, new PeerCredentials(_hubPid, (uint)ProcessInfo.EffectiveUid, 0),
+            _maxFrameLength, _options.QueueMessages, _options.QueueBytes, this)
+        {
+            Name = name,
+            Welcomed = true,
+            IsLocal = true,
+        };
+        connection.SwitchDataPath(path);
+        foreach (string pattern in subscriptions)
+        {
+            if (Router.Subscribe(connection, System.Text.Encoding.UTF8.GetBytes(pattern)) == SubscribeResult.LimitReached)
+            {
+                connection.Dispose();
+                throw new InvalidOperationException($"{name}: the subscription limit does not allow '{pattern}'");
+            }
+        }
+        try
+        {
+            connection.Register(_loop);
+        }
+        catch
+        {
+            Router.RemoveClient(connection);
+            connection.Dispose();
+            throw;
+        }
+        connection.ConnectionIndex = _connections.Count;
+        _connections.Add(connection);
+        string description = path.ToString() ?? "local";
+        HubLog.ClientConnected(_logger, connection.Id, connection.Name, _hubPid, (uint)ProcessInfo.EffectiveUid, 0, description);
+        return connection;
+    }
+
+    /// <summary>Watches <paramref name="handle"/> for POLLIN in the loop (a child's pidfd); returns the token for <see cref="Unwatch"/>.</summary>
+    internal long Watch(System.Runtime.InteropServices.SafeHandle handle, IPollHandler handler, int tag) => _loop.Register(handle, PollEvents.POLLIN, handler, tag);
+
+    internal void Unwatch(long token, System.Runtime.InteropServices.SafeHandle handle) => _loop.Unregister(token, handle);
+
     // --- connection events -----------------------------------------------------------------------
 
     public void OnConnectionEvents(ClientConnection connection, PollEvents events, int tag)
@@ -972,11 +1019,21 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     {
         OutboundQueue queue = connection.Outbound;
         bool progress = false;
+        IClientDataPath path = connection.DataPath!;
         if (!connection.PeerGone)
         {
             try
             {
-                while (queue.HasPending)
+                if (path.HasPendingOutput)
+                {
+                    IoResult flushed = path.FlushOutput();
+                    if (flushed.Status is IoStatus.PeerClosed or IoStatus.EndOfStream)
+                    {
+                        connection.PeerGone = true;
+                        RequestClose(connection, "the client went away");
+                    }
+                }
+                while (queue.HasPending && !path.HasPendingOutput && !connection.PeerGone)
                 {
                     ReadOnlySpan<byte> pending = queue.Pending;
                     IoResult result = connection.DataPath!.Write(pending);
@@ -1008,7 +1065,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 RequestClose(connection, "writing failed: " + e.Message);
             }
         }
-        connection.WantWrite = queue.HasPending && !connection.PeerGone;
+        connection.WantWrite = (queue.HasPending || path.HasPendingOutput) && !connection.PeerGone;
         if (progress)
         {
             if (connection.FullSinceNs != 0)
@@ -1026,16 +1083,21 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 _retryStalls = true;
             }
         }
-        if (_draining && !queue.HasPending)
+        bool allOut = !queue.HasPending && !path.HasPendingOutput;
+        if (_draining && allOut)
         {
             RequestClose(connection, "hub shutting down");
         }
-        if (connection.LingerUntilNs != 0 && (!queue.HasPending || connection.PeerGone))
+        if (connection.LingerUntilNs != 0 && (allOut || connection.PeerGone))
         {
             _pendingCloses.Add(connection); // its last bytes are out (or cannot be): close it now
         }
         connection.ApplyInterest();
     }
+
+    /// <summary>Whether bytes for the client wait in its queue or in its data path.</summary>
+    private static bool HasOutput(ClientConnection connection)
+        => connection.Outbound.HasPending || connection.DataPath?.HasPendingOutput == true;
 
     private void MarkDirty(ClientConnection connection)
     {
@@ -1098,16 +1160,16 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
             _retryStalls = true;
         }
         Router.RemoveClient(connection);
-        if (connection.Outbound.HasPending && !connection.PeerGone)
+        if (HasOutput(connection) && !connection.PeerGone)
         {
             Flush(connection);
-            if (connection.Outbound.HasPending && !connection.PeerGone && connection.LingerUntilNs == 0 && !_draining)
+            if (HasOutput(connection) && !connection.PeerGone && connection.LingerUntilNs == 0 && !_draining)
             {
                 connection.LingerUntilNs = MonotonicClock.NowNs + CloseLingerNs;
                 _lingering.Add(connection);
                 return;
             }
-            if (connection.Outbound.HasPending && !connection.PeerGone && MonotonicClock.NowNs < connection.LingerUntilNs)
+            if (HasOutput(connection) && !connection.PeerGone && MonotonicClock.NowNs < connection.LingerUntilNs)
             {
                 return; // still lingering; Flush or the linger deadline brings it back here
             }
@@ -1142,7 +1204,10 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         }
         if (connection.Welcomed)
         {
-            _welcomed--;
+            if (!connection.IsLocal)
+            {
+                _welcomed--;
+            }
             HubLog.ClientDisconnected(_logger, connection.Id, connection.Name, connection.CloseReason ?? "closed", connection.Published,
                 connection.Delivered, connection.Dropped, connection.BytesIn, connection.BytesOut);
         }

@@ -67,6 +67,21 @@ public sealed record HubOptions
     /// <summary>How long a new connection may take to send Hello before it is refused (so idle connects cannot hold slots).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The transports offered (<c>--backends</c>); null or empty offers all five. A client asking for another gets UnsupportedTransport.</summary>
+    public IReadOnlyList<TransportKind>? Backends { get; init; }
+
+    /// <summary>Whether the hub keeps the inbox FIFO <c>&lt;dir&gt;/publish.fifo</c> for shell scripts (<c>--no-inbox</c> turns it off).</summary>
+    public bool Inbox { get; init; } = true;
+
+    /// <summary>Child processes the hub runs, connected by pipes (<c>--child</c>, <c>--child-sub</c>).</summary>
+    public IReadOnlyList<HubChild> Children { get; init; } = [];
+
+    /// <summary>The depth of each per-client message queue (<c>--mq-depth</c>; the unprivileged default limit is 10).</summary>
+    public int MessageQueueDepth { get; init; } = 10;
+
+    /// <summary>The message size of each per-client message queue (<c>--mq-message-size</c>; the unprivileged default limit is 8192). Larger frames are split.</summary>
+    public int MessageQueueMessageSize { get; init; } = 8192;
+
     /// <summary>The largest frame a client can be sent: a maximum-size Data frame with the longest channel.</summary>
     public long MaxDataFrameLength => FrameHeader.Size + (long)FrameHeader.MaxChannelLength + MaxMessageSize;
 
@@ -125,6 +140,22 @@ public sealed record HubOptions
         if (ShmRingSize < 4096 || ShmRingSize > (1L << 30) || (ShmRingSize & (ShmRingSize - 1)) != 0)
         {
             return Invariant($"--shm-ring-size must be a power of two from 4096 to 1073741824 bytes (got {ShmRingSize})");
+        }
+        if (MessageQueueDepth < 1 || MessageQueueDepth > 65536)
+        {
+            return Invariant($"--mq-depth must be between 1 and 65536 (got {MessageQueueDepth})");
+        }
+        if (MessageQueueMessageSize < 64 || MessageQueueMessageSize > 16 * 1024 * 1024)
+        {
+            return Invariant($"--mq-message-size must be between 64 and 16777216 bytes (got {MessageQueueMessageSize})");
+        }
+        foreach (HubChild child in Children ?? [])
+        {
+            string? problem = child.Validate();
+            if (problem is not null)
+            {
+                return problem;
+            }
         }
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromHours(1))
         {

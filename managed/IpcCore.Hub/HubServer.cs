@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using IpcCore.Hub.Transports;
+using IpcCore.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -35,6 +36,7 @@ public sealed class HubServer : IDisposable
     private bool _createdDirectory;
     private bool _socketBound;
     private volatile HubEngine? _engine;
+    private Local.LocalClients? _local;
     private bool _cleanedUp;
     private volatile bool _stopRequested;
 
@@ -51,13 +53,29 @@ public sealed class HubServer : IDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("IpcCore.Hub");
         Directory = HubPaths.ResolveDirectory(options.Directory);
         // In the brief's order: "Backends available: pipe, fifo, socket, mqueue, shm".
-        _transports =
-        [
-            new PipeTransport(),
-            new FifoTransport(Directory),
-            new SocketTransport(),
-            new SharedMemoryTransport(options.ShmRingSize, options.SharedMemoryWake),
-        ];
+        bool Offered(TransportKind kind) => options.Backends is not { Count: > 0 } || options.Backends.Contains(kind);
+        _transports = [];
+        if (Offered(TransportKind.Pipe))
+        {
+            _transports.Add(new PipeTransport());
+        }
+        if (Offered(TransportKind.Fifo))
+        {
+            _transports.Add(new FifoTransport(Directory));
+        }
+        if (Offered(TransportKind.Socket))
+        {
+            _transports.Add(new SocketTransport());
+        }
+        if (Offered(TransportKind.MessageQueue))
+        {
+            _transports.Add(new MessageQueueTransport(options.MessageQueueDepth, options.MessageQueueMessageSize,
+                (int)options.MaxDataFrameLength, options.MaxClients, _logger));
+        }
+        if (Offered(TransportKind.SharedMemory))
+        {
+            _transports.Add(new SharedMemoryTransport(options.ShmRingSize, options.SharedMemoryWake));
+        }
         SocketPath = HubPaths.SocketPath(Directory);
         LockPath = HubPaths.LockPath(Directory);
     }
@@ -70,6 +88,9 @@ public sealed class HubServer : IDisposable
 
     /// <summary>The lock file's path.</summary>
     public string LockPath { get; }
+
+    /// <summary>The inbox FIFO's path (present while the hub runs, unless <see cref="HubOptions.Inbox"/> is off).</summary>
+    public string InboxPath => HubObjectNames.InboxPath(Directory);
 
     /// <summary>The transports clients may ask for, by name ("socket").</summary>
     public IReadOnlyList<string> TransportNames => _transports.Select(t => t.Name).ToList();
@@ -95,12 +116,14 @@ public sealed class HubServer : IDisposable
         {
             PrepareDirectory();
             AcquireLock();
-            // Shared-memory objects of hubs that died (SIGKILL) without removing them.
-            SharedMemoryTransport.SweepStale(_logger);
+            // Objects of hubs that died (SIGKILL) without removing them: shm, semaphores, mqueues, FIFOs here.
+            StaleObjects.Sweep(Directory, includeDirectoryFiles: false, dryRun: false, _logger);
             UnixSocket listener = Listen();
             try
             {
                 _engine = new HubEngine(_options, _logger, listener, _transports);
+                _local = new Local.LocalClients(_options, Directory, _logger);
+                _local.Start(_engine);
                 if (_stopRequested)
                 {
                     _engine.RequestStop(); // a signal came while starting
@@ -128,6 +151,7 @@ public sealed class HubServer : IDisposable
         try
         {
             engine.Run();
+            _local?.Stop();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -300,6 +324,7 @@ public sealed class HubServer : IDisposable
         }
         _cleanedUp = true;
         _engine?.Dispose();
+        _local?.Dispose();
         var removed = new List<string>();
         if (_socketBound)
         {

@@ -54,6 +54,22 @@ internal static class Program
             HelpName = "futex|semaphore",
             CustomParser = r => ParseShmWake(r),
         };
+        var mqDepth = CountOption("--mq-depth", "The depth of each per-client POSIX message queue (two per mqueue client; the unprivileged limit is /proc/sys/fs/mqueue/msg_max, 10 by default).", defaults.MessageQueueDepth);
+        var mqMessageSize = SizeOption("--mq-message-size", "The message size of each per-client message queue (the unprivileged limit is /proc/sys/fs/mqueue/msgsize_max, 8192 by default); larger frames are split and reassembled.", defaults.MessageQueueMessageSize);
+        var backends = new Option<IpcCore.Protocol.TransportKind[]>("--backends")
+        {
+            Description = "The transports to offer, comma-separated, from: pipe, fifo, socket, mqueue, shm. Default: all.",
+            HelpName = "LIST",
+            CustomParser = r => ParseBackends(r),
+        };
+        var noInbox = new Option<bool>("--no-inbox")
+        {
+            Description = "Do not create the inbox FIFO DIR/publish.fifo (where shell scripts write lines 'CHANNEL PAYLOAD').",
+        };
+        var children = ChildOption(HubChildRole.Publisher,
+            "Run COMMAND (with /bin/sh -c) and publish each line of its stdout to CHANNEL. Repeatable. The hub ends its children when it stops.");
+        var childSubs = ChildOption(HubChildRole.Subscriber,
+            "Run COMMAND (with /bin/sh -c) and write each message of PATTERN to its stdin, one line per message. Repeatable.");
         var slowDeadline = SecondsOption("--slow-deadline", "How long a subscriber's queue may stay full under backpressure.", defaults.SlowDeadline);
         var shutdownTimeout = SecondsOption("--shutdown-timeout", "How long shutdown waits for queued output to reach the clients.", defaults.ShutdownTimeout);
         var handshakeTimeout = SecondsOption("--handshake-timeout", "How long a new connection may take to send Hello.", defaults.HandshakeTimeout);
@@ -65,19 +81,11 @@ internal static class Program
             "2 usage error (unknown option or invalid value).")
         {
             dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, queueMessages, queueBytes,
-            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout, shmRingSize, shmWake,
+            slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout, shmRingSize, shmWake, mqDepth, mqMessageSize, noInbox, children, childSubs, backends,
         };
 
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (ParseError error in parsed.Errors)
-            {
-                Console.Error.WriteLine($"{Tool}: {error.Message}");
-            }
-            Console.Error.WriteLine($"Try '{Tool} --help' for more information.");
-            return ExitUsage;
-        }
+        root.Subcommands.Add(GcCommand.Create()); // myipchub gc [--dir DIR] [--dry-run]: GcCommand.cs
+
         root.SetAction(result =>
         {
             long messageSize = Value(result, maxMessageSize, defaults.MaxMessageSize);
@@ -97,6 +105,11 @@ internal static class Program
                 HandshakeTimeout = Value(result, handshakeTimeout, defaults.HandshakeTimeout),
                 ShmRingSize = Value(result, shmRingSize, defaults.ShmRingSize),
                 SharedMemoryWake = Value(result, shmWake, defaults.SharedMemoryWake),
+                MessageQueueDepth = Value(result, mqDepth, defaults.MessageQueueDepth),
+                MessageQueueMessageSize = (int)Math.Min(Value(result, mqMessageSize, defaults.MessageQueueMessageSize), int.MaxValue),
+                Inbox = !result.GetValue(noInbox),
+                Backends = result.GetValue(backends),
+                Children = [.. result.GetValue(children) ?? [], .. result.GetValue(childSubs) ?? []],
             };
             string? problem = messageSize > int.MaxValue ? $"--max-message-size must be at most {int.MaxValue} bytes (got {messageSize})" : options.Validate();
             if (problem is not null)
@@ -107,6 +120,17 @@ internal static class Program
             }
             return RunHub(options, Value(result, logLevel, LogLevel.Information));
         });
+        // Parsed once every action is set: with a subcommand (gc), a root without an action would be an error.
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (ParseError error in parsed.Errors)
+            {
+                Console.Error.WriteLine($"{Tool}: {error.Message}");
+            }
+            Console.Error.WriteLine($"Try '{Tool} --help' for more information.");
+            return ExitUsage;
+        }
         return parsed.Invoke();
     }
 
@@ -157,6 +181,57 @@ internal static class Program
     }
 
     // --- option helpers --------------------------------------------------------------------------
+
+    private static IpcCore.Protocol.TransportKind[] ParseBackends(ArgumentResult r)
+    {
+        var kinds = new List<IpcCore.Protocol.TransportKind>();
+        foreach (string name in Single(r).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            IpcCore.Protocol.TransportKind? kind = name switch
+            {
+                "pipe" => IpcCore.Protocol.TransportKind.Pipe,
+                "fifo" => IpcCore.Protocol.TransportKind.Fifo,
+                "socket" => IpcCore.Protocol.TransportKind.Socket,
+                "mqueue" => IpcCore.Protocol.TransportKind.MessageQueue,
+                "shm" => IpcCore.Protocol.TransportKind.SharedMemory,
+                _ => null,
+            };
+            if (kind is null)
+            {
+                r.AddError($"--backends: unknown backend '{name}' (use pipe, fifo, socket, mqueue, shm)");
+                return [];
+            }
+            kinds.Add(kind.Value);
+        }
+        if (kinds.Count == 0)
+        {
+            r.AddError("--backends: name at least one backend");
+        }
+        return [.. kinds.Distinct()];
+    }
+
+    private static Option<HubChild[]> ChildOption(HubChildRole role, string description) => new(HubChild.OptionName(role))
+    {
+        Description = description,
+        HelpName = role == HubChildRole.Publisher ? "CHANNEL=COMMAND" : "PATTERN=COMMAND",
+        AllowMultipleArgumentsPerToken = false,
+        CustomParser = r =>
+        {
+            var parsed = new List<HubChild>();
+            foreach (var token in r.Tokens)
+            {
+                try
+                {
+                    parsed.Add(HubChild.Parse(role, token.Value));
+                }
+                catch (FormatException e)
+                {
+                    r.AddError(e.Message);
+                }
+            }
+            return [.. parsed];
+        },
+    };
 
     private static Option<int> CountOption(string name, string description, int defaultValue) => new(name)
     {

@@ -24,6 +24,19 @@ var noAck = new Option<bool>("--no-ack")
 {
     Description = "Fire and forget: do not wait for the hub's delivery count (prints nothing per message).",
 };
+var priority = new Option<int>("--priority")
+{
+    Description = "The messages' priority, 0 (default) to 32767. Over the mqueue backend it is the mq priority, so a message may overtake lower-priority ones still queued (to the hub, and to mqueue subscribers); other backends keep the order.",
+    HelpName = "N",
+};
+priority.Validators.Add(r =>
+{
+    int value = r.GetValueOrDefault<int>();
+    if (value is < 0 or > 32767)
+    {
+        r.AddError($"--priority must be between 0 and 32767 (got {value})");
+    }
+});
 
 var root = new RootCommand(
     "Publishes messages to a channel of the IpcCore hub: --message TEXT, --file PATH, or else each line of stdin " +
@@ -33,6 +46,7 @@ var root = new RootCommand(
     message,
     file,
     noAck,
+    priority,
 };
 common.AddTo(root);
 
@@ -42,6 +56,7 @@ return CliRunner.Run(tool, root, args, (parseResult, cancellationToken) =>
         parseResult.GetValue(channel)!,
         parseResult.GetValue(message),
         parseResult.GetValue(file),
-        parseResult.GetValue(noAck));
+        parseResult.GetValue(noAck),
+        (ushort)parseResult.GetValue(priority));
     return new Publisher(tool, settings, common.ToClientOptions(parseResult, reconnect: true)).RunAsync(cancellationToken);
 });

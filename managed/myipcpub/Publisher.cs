@@ -6,7 +6,7 @@ using IpcCore.Protocol;
 
 namespace MyIpcPub;
 
-internal sealed record PublisherSettings(string Channel, string? Message, string? File, bool NoAck);
+internal sealed record PublisherSettings(string Channel, string? Message, string? File, bool NoAck, ushort Priority = 0);
 
 /// <summary>What myipcpub does once the command line is parsed.</summary>
 internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubClientOptions clientOptions)
@@ -220,7 +220,7 @@ internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubCli
     {
         try
         {
-            client.PublishAndForget(settings.Channel, payload);
+            client.PublishAndForget(settings.Channel, payload, settings.Priority);
         }
         catch (HubException ex)
         {
@@ -232,7 +232,7 @@ internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubCli
     {
         try
         {
-            return new Pending(client.PublishAsync(settings.Channel, payload, cancellationToken).AsTask(), null);
+            return new Pending(client.PublishAsync(settings.Channel, payload, settings.Priority, cancellationToken).AsTask(), null);
         }
         catch (HubException ex)
         {

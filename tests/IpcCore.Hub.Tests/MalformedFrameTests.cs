@@ -65,8 +65,8 @@ public sealed class MalformedFrameTests
             c => c.SendHello("again"));
         yield return new("malformed Hello payload", false, ProtocolErrorCode.InvalidPayload,
             c => c.TrySend(RawClient.Frame(FrameType.Hello, 0, string.Empty, [1, 0, 50, 0, (byte)'x'])));
-        yield return new("Hello asking for FIFOs", false, ProtocolErrorCode.UnsupportedTransport,
-            c => c.SendHello("fifo", TransportKind.Fifo));
+        yield return new("Hello with an unknown transport", false, ProtocolErrorCode.InvalidPayload,
+            c => c.TrySend(RawClient.Frame(FrameType.Hello, 0, string.Empty, [9, 0, 1, 0, (byte)'x'])));
         yield return new("Subscribe with a payload", true, ProtocolErrorCode.InvalidPayload,
             c => c.TrySend(RawClient.Frame(FrameType.Subscribe, 1, "a", "x"u8)));
         yield return new("truncated frame, then end of stream", true, ProtocolErrorCode.TruncatedFrame, c =>

@@ -12,7 +12,8 @@ namespace IpcCore.Hub.Tests;
 [NonParallelizable] // counts the process's own ring mappings
 public sealed class SharedMemoryTransportTests
 {
-    private static readonly string[] s_transportNames = ["socket", "shm"];
+    private static readonly string[] s_socketAndShm = ["socket", "shm"];
+    private static readonly string[] s_transportNames = ["pipe", "fifo", "socket", "mqueue", "shm"];
 
     private static string HubObjects => $"ipchub.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.";
 
@@ -40,6 +41,17 @@ public sealed class SharedMemoryTransportTests
             }
             Thread.Sleep(10);
         }
+    }
+
+    [Test]
+    public void A_transport_the_hub_does_not_offer_is_refused_with_UnsupportedTransport()
+    {
+        using InProcessHub hub = InProcessHub.Start("backends", o => o with { Backends = [TransportKind.Socket, TransportKind.SharedMemory] });
+        Assert.That(hub.Server.TransportNames, Is.EqualTo(s_socketAndShm));
+        using RawClient client = RawClient.Connect(hub.SocketPath);
+        client.SendHello("fifo-client", TransportKind.Fifo);
+        ReceivedFrame error = client.ExpectError(ProtocolErrorCode.UnsupportedTransport, fatal: true);
+        Assert.That(error.ErrorReason, Does.Contain("the fifo transport is not available; this hub offers: socket, shm"));
     }
 
     [TestCase(TransportKind.SharedMemory, TransportKind.SharedMemory)]

@@ -45,4 +45,13 @@ public interface IClientDataPath : IDisposable
 
     /// <summary>Writes what fits, without waiting: bytes taken, WouldBlock or PeerClosed.</summary>
     IoResult Write(ReadOnlySpan<byte> source);
+
+    /// <summary>
+    /// Whether bytes <see cref="Write"/> took still wait in the path itself (a message-queue message that did
+    /// not fit the queue yet): the loop then waits for POLLOUT and calls <see cref="FlushOutput"/>.
+    /// </summary>
+    bool HasPendingOutput => false;
+
+    /// <summary>Sends what <see cref="HasPendingOutput"/> holds, without waiting.</summary>
+    IoResult FlushOutput() => new(IoStatus.Success, 0);
 }

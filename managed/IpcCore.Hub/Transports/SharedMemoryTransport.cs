@@ -15,6 +15,9 @@ namespace IpcCore.Hub.Transports;
 /// </summary>
 internal interface IPolledDataPath
 {
+    /// <summary>Whether <see cref="IClientDataPath.ReadHandle"/> is a doorbell (the only handle polled); otherwise the path's handles are polled as usual and this interface only adds <see cref="HasInput"/>.</summary>
+    bool UsesDoorbell { get; }
+
     /// <summary>The doorbell eventfd became readable: take its counter (one read).</summary>
     void DrainDoorbell();
 
@@ -299,6 +302,8 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
         // Full: a client that is gone will never make room (one kill(2), only on a full ring).
         return (_h2c.ConsumerPid > 0 && !ProcessInfo.IsAlive(_h2c.ConsumerPid)) ? new IoResult(IoStatus.PeerClosed, 0) : new IoResult(IoStatus.WouldBlock, 0);
     }
+
+    public bool UsesDoorbell => true;
 
     public void DrainDoorbell() => _doorbell.TryRead(out _);
 

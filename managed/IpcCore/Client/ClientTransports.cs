@@ -43,6 +43,7 @@ internal static class ClientTransports
     private static readonly SharedMemoryClientTransport s_sharedMemory = new();
     private static readonly FifoClientTransport s_fifo = new();
     private static readonly PipeClientTransport s_pipe = new();
+    private static readonly MessageQueueClientTransport s_messageQueue = new();
 
     /// <summary>The transport for <paramref name="kind"/>, or null when it is not available.</summary>
     public static IClientTransport? Find(TransportKind kind) => kind switch
@@ -51,6 +52,7 @@ internal static class ClientTransports
         TransportKind.SharedMemory => s_sharedMemory,
         TransportKind.Fifo => s_fifo,
         TransportKind.Pipe => s_pipe,
+        TransportKind.MessageQueue => s_messageQueue,
         _ => null,
     };
 }

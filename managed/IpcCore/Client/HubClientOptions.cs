@@ -9,7 +9,7 @@ public sealed class HubClientOptions
     /// <summary>The hub directory; null resolves it like the hub does (<see cref="HubPaths.ResolveDirectory"/>).</summary>
     public string? Directory { get; set; }
 
-    /// <summary>The data transport to ask for: <see cref="TransportKind.Socket"/> (default) or <see cref="TransportKind.SharedMemory"/>.</summary>
+    /// <summary>The data transport to ask for: <see cref="TransportKind.Socket"/> (default), <see cref="TransportKind.Fifo"/>, <see cref="TransportKind.MessageQueue"/>, <see cref="TransportKind.SharedMemory"/> or <see cref="TransportKind.Pipe"/>.</summary>
     public TransportKind Transport { get; set; } = TransportKind.Socket;
 
     /// <summary>The name the hub shows for this client (1 to 64 bytes of UTF-8, no control characters).</summary>
