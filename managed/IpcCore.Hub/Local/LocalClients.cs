@@ -121,8 +121,24 @@ internal sealed partial class LocalClients : IPollHandler, IDisposable
     public void OnPollEvents(PollEvents events, int tag)
     {
         RunningChild child = _children[tag];
-        if (child.Exited || !child.Process.TryReap(out ProcessExit exit))
+        if (child.Exited)
         {
+            return;
+        }
+        ProcessExit exit;
+        try
+        {
+            if (!child.Process.TryReap(out exit))
+            {
+                return;
+            }
+        }
+        catch (IpcException e)
+        {
+            // ECHILD: someone else reaped it (the hub was started with SIGCHLD ignored). It is gone all the same.
+            child.Exited = true;
+            _engine?.Unwatch(child.WatchToken, child.Process.ExitHandle);
+            LogChildLost(_logger, child.Process.Pid, e.Message);
             return;
         }
         child.Exited = true;
@@ -151,9 +167,11 @@ internal sealed partial class LocalClients : IPollHandler, IDisposable
             if (!c.Exited)
             {
                 c.Process.SignalGroup(9);
-                ProcessExit exit = c.Process.WaitForExit();
                 c.Exited = true;
-                LogExit(c, exit, " (it ignored SIGTERM)");
+                if (TryWait(c, Timeout.InfiniteTimeSpan, out ProcessExit exit))
+                {
+                    LogExit(c, exit, " (it ignored SIGTERM)");
+                }
             }
             else
             {
@@ -174,11 +192,32 @@ internal sealed partial class LocalClients : IPollHandler, IDisposable
                 continue;
             }
             long left = Math.Max(0, deadline - MonotonicClock.NowNs);
-            if (c.Process.WaitForExit(TimeSpan.FromTicks(left / 100), out ProcessExit exit))
+            if (TryWait(c, TimeSpan.FromTicks(left / 100), out ProcessExit exit))
             {
                 c.Exited = true;
                 LogExit(c, exit, "");
             }
+        }
+    }
+
+    /// <summary>Waits for a child to exit and reaps it; ECHILD (reaped elsewhere) counts as exited, without a status.</summary>
+    private bool TryWait(RunningChild child, TimeSpan timeout, out ProcessExit exit)
+    {
+        try
+        {
+            if (timeout == Timeout.InfiniteTimeSpan)
+            {
+                exit = child.Process.WaitForExit();
+                return true;
+            }
+            return child.Process.WaitForExit(timeout, out exit);
+        }
+        catch (IpcException e)
+        {
+            exit = default;
+            child.Exited = true;
+            LogChildLost(_logger, child.Process.Pid, e.Message);
+            return false;
         }
     }
 
@@ -200,7 +239,7 @@ internal sealed partial class LocalClients : IPollHandler, IDisposable
             if (!c.Exited)
             {
                 c.Process.SignalGroup(9);
-                c.Process.WaitForExit();
+                TryWait(c, Timeout.InfiniteTimeSpan, out _);
                 c.Exited = true;
             }
             c.Process.Dispose();
@@ -248,6 +287,9 @@ internal sealed partial class LocalClients : IPollHandler, IDisposable
 
     [LoggerMessage(EventId = 85, Level = LogLevel.Information, Message = "child {Pid} ({Child}) {How}")]
     private static partial void LogChildEnded(ILogger logger, int pid, string child, string how);
+
+    [LoggerMessage(EventId = 86, Level = LogLevel.Warning, Message = "child {Pid} ended, but its status is lost: {Reason}")]
+    private static partial void LogChildLost(ILogger logger, int pid, string reason);
 
     [LoggerMessage(EventId = 84, Level = LogLevel.Error, Message = "could not start {Child}: {Reason}")]
     private static partial void LogChildFailed(ILogger logger, string child, string reason);
