@@ -23,7 +23,11 @@ internal sealed class ChannelEntry
 
     public ChannelEntry? Next { get; set; }
 
+    /// <summary>The highest sequence received with none missing before it (0: none yet).</summary>
     public ulong LastSequence { get; set; }
+
+    /// <summary>Sequences received early, past a gap, because a higher priority overtook (message queues); null until the first.</summary>
+    public HashSet<ulong>? Ahead { get; set; }
 
     public int MatchesVersion { get; set; } = -1;
 

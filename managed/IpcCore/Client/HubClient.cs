@@ -712,7 +712,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         switch (frame.Type)
         {
             case FrameType.Data:
-                Dispatch(frame.Channel, frame.Sequence, frame.Payload);
+                Dispatch(frame.Channel, frame.Sequence, frame.Priority, frame.Payload);
                 return null;
             case FrameType.Ack:
                 if (!AckPayload.TryRead(frame.Payload, out AckPayload ack))
@@ -750,7 +750,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Dispatch(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> payload)
+    private void Dispatch(ReadOnlySpan<byte> channel, ulong sequence, ushort priority, ReadOnlySpan<byte> payload)
     {
         ChannelEntry entry = _channels.Get(channel);
         int version = Volatile.Read(ref _subscriptionsVersion);
@@ -777,15 +777,40 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         }
 
         ulong last = entry.LastSequence;
-        entry.LastSequence = sequence;
-        if (last != 0 && sequence > last + 1)
+        if (last == 0)
         {
-            long missed = (long)(sequence - last - 1);
-            foreach (HubSubscription s in matches)
+            entry.LastSequence = sequence;
+            entry.Ahead?.Clear();
+        }
+        else if (sequence == last + 1)
+        {
+            entry.LastSequence = Fold(entry, sequence);
+        }
+        else if (sequence > last + 1)
+        {
+            if (priority > 0 && (entry.Ahead?.Count ?? 0) < MaxAhead)
             {
-                s.AddMissed(missed);
+                // Over message queues a higher priority overtakes lower ones still queued: the skipped
+                // sequences are late, not lost (they are counted when a message arrives in order after them).
+                (entry.Ahead ??= []).Add(sequence);
             }
-            Raise(MessagesMissed, new HubMessagesMissedEventArgs(entry.NameString, last + 1, sequence - 1));
+            else
+            {
+                long missed = (long)(sequence - last - 1);
+                if (entry.Ahead is { Count: > 0 } ahead)
+                {
+                    missed -= ahead.RemoveWhere(a => a < sequence);
+                }
+                if (missed > 0)
+                {
+                    foreach (HubSubscription s in matches)
+                    {
+                        s.AddMissed(missed);
+                    }
+                    Raise(MessagesMissed, new HubMessagesMissedEventArgs(entry.NameString, last + 1, sequence - 1));
+                }
+                entry.LastSequence = Fold(entry, sequence);
+            }
         }
         foreach (HubSubscription s in matches)
         {
@@ -799,6 +824,22 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 Raise(ErrorReceived, new HubErrorEventArgs(ex, 0));
             }
         }
+    }
+
+    /// <summary>How many early (overtaking) sequences a channel remembers before it counts the skipped ones as missed.</summary>
+    private const int MaxAhead = 4096;
+
+    /// <summary>Advances past <paramref name="sequence"/> and every early sequence that now follows on.</summary>
+    private static ulong Fold(ChannelEntry entry, ulong sequence)
+    {
+        if (entry.Ahead is { Count: > 0 } ahead)
+        {
+            while (ahead.Remove(sequence + 1))
+            {
+                sequence++;
+            }
+        }
+        return sequence;
     }
 
     private HubSubscription[] MatchesOf(ReadOnlySpan<byte> channel)
