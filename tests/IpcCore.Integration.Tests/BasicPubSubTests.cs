@@ -6,7 +6,10 @@ namespace IpcCore.Integration.Tests;
 
 /// <summary>The basic flows: one subscriber, many subscribers, channels and wildcard patterns.</summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 public sealed class BasicPubSubTests : HubTest
 {
     public BasicPubSubTests(string backend) : base(backend)

@@ -65,7 +65,7 @@ public sealed class CliTests : HubTest
         Assert.That(hub.Child.StdoutLines(), Is.EqualTo(new[]
         {
             $"IPC Hub started (pid {hub.Pid})",
-            "Backends available: socket, shm",
+            HubProcess.BackendsLine,
             $"Listening for connections on {Env.SocketPath}",
             "IPC Hub stopped",
         }), hub.Child.Describe());

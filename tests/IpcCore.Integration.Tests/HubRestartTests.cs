@@ -5,7 +5,10 @@ namespace IpcCore.Integration.Tests;
 
 /// <summary>A hub restarted under connected clients.</summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 public sealed class HubRestartTests : HubTest
 {
     public HubRestartTests(string backend) : base(backend)

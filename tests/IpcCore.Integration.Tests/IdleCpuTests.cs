@@ -6,7 +6,10 @@ namespace IpcCore.Integration.Tests;
 
 /// <summary>An idle hub (and an idle subscriber) waits in the kernel: no busy spinning.</summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 [NonParallelizable] // measured on a quiet machine, though what is measured is the process's own CPU time
 public sealed class IdleCpuTests : HubTest
 {

@@ -121,19 +121,33 @@ public sealed class MalformedFrameTests : HubTest
         Assert.That(failures, Is.Empty, "protocol violations answered wrongly:\n" + string.Join("\n", failures) + "\n" + hub.Child.Describe());
     }
 
-    /// <summary>Hello asking for a transport the hub does not offer (socket and shm are; fifo is not).</summary>
+    /// <summary>Hello asking for a transport the hub does not offer (<c>--backends socket,shm</c>: fifo is not).</summary>
     [Test]
     public void HelloForAnUnavailableTransport_GetsUnsupportedTransport()
     {
-        Env.StartHub();
+        HubProcess hub = Env.StartHubNoWait("--backends", "socket,shm");
+        hub.Child.WaitForStdoutLine(l => l.Trim() == $"Listening for connections on {Env.SocketPath}", Timeouts.Start, "the hub should listen");
+        Assert.That(hub.Child.StdoutLines(), Does.Contain("Backends available: socket, shm"), hub.Child.Describe());
         using RawConnection raw = RawConnection.Connect(Env.SocketPath);
-        var hello = new HelloPayload(TransportKind.Fifo, "it-fifo");
-        byte[] payload = new byte[hello.Length];
-        hello.Write(payload);
-        raw.SendFrame(FrameType.Hello, FrameFlags.None, 0, string.Empty, payload);
+        raw.SendHello("it-fifo", TransportKind.Fifo);
         List<ReceivedFrame> frames = raw.ReadUntilClosed(Timeouts.Message);
         Assert.That(frames, Has.Count.EqualTo(1), string.Join(", ", frames));
         Assert.That(frames[0].ErrorCode, Is.EqualTo(ProtocolErrorCode.UnsupportedTransport), frames[0].ToString());
+        Assert.That(frames[0].IsFatal, Is.True, frames[0].ToString());
+        Assert.That(Directory.EnumerateFileSystemEntries(Env.Directory, "ipchub.*"), Is.Empty, "no FIFOs for a refused client");
+    }
+
+    /// <summary>Hello naming a transport number no hub knows (6) is an invalid payload.</summary>
+    [Test]
+    public void HelloForAnUnknownTransportNumber_GetsInvalidPayload()
+    {
+        Env.StartHub();
+        using RawConnection raw = RawConnection.Connect(Env.SocketPath);
+        byte[] payload = [6, 0, 7, 0, .. "it-what"u8];
+        raw.SendFrame(FrameType.Hello, FrameFlags.None, 0, string.Empty, payload);
+        List<ReceivedFrame> frames = raw.ReadUntilClosed(Timeouts.Message);
+        Assert.That(frames, Has.Count.EqualTo(1), string.Join(", ", frames));
+        Assert.That(frames[0].ErrorCode, Is.EqualTo(ProtocolErrorCode.InvalidPayload), frames[0].ToString());
         Assert.That(frames[0].IsFatal, Is.True, frames[0].ToString());
     }
 

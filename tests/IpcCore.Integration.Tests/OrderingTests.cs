@@ -11,7 +11,10 @@ namespace IpcCore.Integration.Tests;
 /// sequence number, and each publisher's messages keep its order.
 /// </summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 [NonParallelizable] // the heaviest test: give it the machine
 public sealed class OrderingTests : HubTest
 {

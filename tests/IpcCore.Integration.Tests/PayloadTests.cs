@@ -7,7 +7,10 @@ namespace IpcCore.Integration.Tests;
 
 /// <summary>Payload edge cases: empty, binary, escaped text, the maximum size and one byte over it.</summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 public sealed class PayloadTests : HubTest
 {
     public PayloadTests(string backend) : base(backend)

@@ -11,7 +11,10 @@ namespace IpcCore.Integration.Tests;
 /// (on shm: a record the publisher was writing is never visible, because the ring's tail was not published).
 /// </summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 public sealed partial class PublisherDeathTests : HubTest
 {
     private const int Lines = 400_000;

@@ -12,7 +12,10 @@ namespace IpcCore.Integration.Tests;
 /// deadline while the others get everything; under drop it misses messages and sees the gap.
 /// </summary>
 [TestFixture("socket")]
+[TestFixture("fifo")]
+[TestFixture("mqueue")]
 [TestFixture("shm")]
+[TestFixture("pipe")]
 public sealed partial class SlowSubscriberTests : HubTest
 {
     public SlowSubscriberTests(string backend) : base(backend)

@@ -68,9 +68,15 @@ internal sealed class ChildProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <paramref name="tool"/> (myipchub, myipcpub, myipcsub) from the bin directory.</summary>
-    public static ChildProcess Start(string tool, IEnumerable<string> args)
+    public static ChildProcess Start(string tool, IEnumerable<string> args) => StartProgram(Tools.PathOf(tool), tool, args);
+
+    /// <summary>Starts <c>/bin/sh -c <paramref name="script"/></c> (shown as "sh" in failure messages).</summary>
+    public static ChildProcess StartShell(string script) => StartProgram("/bin/sh", "sh", ["-c", script]);
+
+    /// <summary>Starts the program at <paramref name="path"/>, named <paramref name="tool"/> in failure messages.</summary>
+    public static ChildProcess StartProgram(string path, string tool, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo(Tools.PathOf(tool))
+        var psi = new ProcessStartInfo(path)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -7,7 +7,8 @@ namespace IpcCore.Integration.Tests.Infrastructure;
 /// <summary>
 /// One test's world: its hub directory (<c>/tmp/ipccore-it.&lt;pid&gt;.&lt;n&gt;.&lt;tag&gt;</c>) and every process it
 /// started. <see cref="CleanUp"/> ends them all by pid (clients first, then hubs; SIGTERM, then SIGKILL),
-/// then reports what was left behind: hub.sock or hub.lock in the directory, POSIX IPC objects, a hub
+/// then reports what was left behind: hub.sock, hub.lock, the inbox publish.fifo or a client's FIFO
+/// (ipchub.*) in the directory, POSIX IPC objects (shared memory, semaphores, message queues), a hub
 /// that had to be killed.
 /// </summary>
 internal sealed class HubTestEnvironment
@@ -24,17 +25,31 @@ internal sealed class HubTestEnvironment
 
     public string Tag { get; }
 
-    /// <summary>The --backend of the subscribers started from now on (socket or shm).</summary>
+    /// <summary>Every --backend of the tools.</summary>
+    public static readonly string[] AllBackends = ["socket", "fifo", "mqueue", "shm", "pipe"];
+
+    /// <summary>
+    /// The --mq-message-size every hub of this test gets (unless its arguments name one), or null for the
+    /// hub's default (8192). All tests share the user's RLIMIT_MSGQUEUE (819200 bytes, which root cannot raise
+    /// here): a default-size mqueue client takes about 166 KB, a 1024-byte one about 22 KB.
+    /// </summary>
+    public string? MqMessageSize { get; set; } = "1024";
+
+    /// <summary>The --backend of the subscribers started from now on (socket, fifo, mqueue, shm, pipe).</summary>
     public string SubscriberBackend { get; set; } = "socket";
 
-    /// <summary>The --backend of the publishers started from now on (socket or shm).</summary>
+    /// <summary>The --backend of the publishers started from now on (socket, fifo, mqueue, shm, pipe).</summary>
     public string PublisherBackend { get; set; } = "socket";
 
     /// <summary>How the tools' status line names a --backend: "Connected to hub via UNIX socket".</summary>
     public static string ConnectedVia(string backend) => backend switch
     {
+        "socket" => "Connected to hub via UNIX socket",
+        "fifo" => "Connected to hub via named pipe (FIFO)",
+        "mqueue" => "Connected to hub via message queue",
         "shm" => "Connected to hub via shared memory",
-        _ => "Connected to hub via UNIX socket",
+        "pipe" => "Connected to hub via anonymous pipe",
+        _ => throw new ArgumentException($"unknown backend '{backend}'", nameof(backend)),
     };
 
     /// <summary>The hub directory (not created: the hub creates it, unless the test does first).</summary>
@@ -43,6 +58,9 @@ internal sealed class HubTestEnvironment
     public string SocketPath => Path.Combine(Directory, "hub.sock");
 
     public string LockPath => Path.Combine(Directory, "hub.lock");
+
+    /// <summary>The hub's inbox FIFO.</summary>
+    public string InboxPath => Path.Combine(Directory, "publish.fifo");
 
     /// <summary>A scratch directory for the test's own files (payloads for --file), beside the hub directory.</summary>
     public string FilesDirectory
@@ -79,7 +97,8 @@ internal sealed class HubTestEnvironment
     /// <summary>Starts the hub without waiting for anything.</summary>
     public HubProcess StartHubNoWait(params string[] args)
     {
-        var child = ChildProcess.Start(Tools.Hub, ["--dir", Directory, .. args]);
+        string[] mq = MqMessageSize is null || args.Contains("--mq-message-size") ? [] : ["--mq-message-size", MqMessageSize];
+        var child = ChildProcess.Start(Tools.Hub, ["--dir", Directory, .. mq, .. args]);
         var hub = new HubProcess(child, Directory);
         lock (_gate)
         {
@@ -124,6 +143,17 @@ internal sealed class HubTestEnvironment
     }
 
     public ChildProcess StartSubscriber(string pattern, params string[] extra) => StartSubscriber([pattern], extra);
+
+    /// <summary>Starts <c>/bin/sh -c <paramref name="script"/></c> as a client of this test (ended at clean-up).</summary>
+    public ChildProcess StartShell(string script)
+    {
+        var child = ChildProcess.StartShell(script);
+        lock (_gate)
+        {
+            _clients.Add(child);
+        }
+        return child;
+    }
 
     public void WaitSubscribed(ChildProcess sub, IReadOnlyList<string> patterns) => WaitSubscribed(sub, patterns, SubscriberBackend);
 
@@ -212,12 +242,9 @@ internal sealed class HubTestEnvironment
                 problems.Add($"{c.Tool} pid {c.Pid} crashed with an unhandled exception\n{c.Describe()}");
             }
         }
-        foreach (string leftover in (string[])[SocketPath, LockPath])
+        foreach (string leftover in HubFilesIn(Directory))
         {
-            if (File.Exists(leftover) || System.IO.Directory.Exists(leftover))
-            {
-                problems.Add($"{leftover} is still there after every hub stopped");
-            }
+            problems.Add($"{leftover} is still there after every hub stopped");
         }
         var pids = clients.Select(c => c.Pid).Concat(hubs.Select(h => h.Child.Pid));
         foreach (string leak in PosixLeaks.Find(pids, Path.GetFileName(Directory)))
@@ -233,6 +260,29 @@ internal sealed class HubTestEnvironment
             }
         }
         return problems;
+    }
+
+    /// <summary>
+    /// What a hub leaves in <paramref name="directory"/> when it does not clean up: hub.sock, hub.lock, the
+    /// inbox publish.fifo, the clients' FIFOs ipchub.&lt;pid&gt;.&lt;id&gt;.c2h|h2c.
+    /// </summary>
+    public static List<string> HubFilesIn(string directory)
+    {
+        var found = new List<string>();
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return found;
+        }
+        foreach (string path in System.IO.Directory.EnumerateFileSystemEntries(directory))
+        {
+            string name = Path.GetFileName(path);
+            if (name is "hub.sock" or "hub.lock" or "publish.fifo" || name.StartsWith("ipchub.", StringComparison.Ordinal))
+            {
+                found.Add(path);
+            }
+        }
+        found.Sort(StringComparer.Ordinal);
+        return found;
     }
 
     private static void TryDelete(string path)

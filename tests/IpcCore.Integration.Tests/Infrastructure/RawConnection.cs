@@ -39,6 +39,7 @@ internal sealed class RawConnection : IDisposable
     private static readonly ProtocolLimits s_readLimits = new(64 * 1024 * 1024);
 
     private readonly UnixSocket _socket;
+    private readonly List<SafeFdHandle> _descriptors = [];
     private byte[] _buffer = new byte[256 * 1024];
     private int _length;
     private bool _ended;
@@ -84,18 +85,22 @@ internal sealed class RawConnection : IDisposable
         }
     }
 
-    public void Handshake(string name = "it-raw")
+    /// <summary>The transport-specific bytes that followed Welcome's fixed part (after <see cref="Handshake"/>).</summary>
+    public byte[] WelcomeExtension { get; private set; } = [];
+
+    public void Handshake(string name = "it-raw", TransportKind transport = TransportKind.Socket)
     {
-        SendHello(name);
+        SendHello(name, transport);
         ReceivedFrame welcome = ReadFrame(Timeouts.Message) ?? throw new AssertionException("the hub closed the connection instead of answering Hello");
         Assert.That(welcome.Type, Is.EqualTo(FrameType.Welcome), $"the answer to Hello: {welcome}");
-        Assert.That(WelcomePayload.TryRead(welcome.Payload, out var payload, out _), Is.True, "the Welcome payload's layout");
+        Assert.That(WelcomePayload.TryRead(welcome.Payload, out var payload, out ReadOnlySpan<byte> extension), Is.True, "the Welcome payload's layout");
         Welcome = payload;
+        WelcomeExtension = extension.ToArray();
     }
 
-    public void SendHello(string name = "it-raw")
+    public void SendHello(string name = "it-raw", TransportKind transport = TransportKind.Socket)
     {
-        var hello = new HelloPayload(TransportKind.Socket, name);
+        var hello = new HelloPayload(transport, name);
         byte[] payload = new byte[hello.Length];
         hello.Write(payload);
         SendFrame(FrameType.Hello, FrameFlags.None, 0, string.Empty, payload);
@@ -190,7 +195,8 @@ internal sealed class RawConnection : IDisposable
             {
                 continue;
             }
-            IoResult read = _socket.TryReceive(_buffer.AsSpan(_length));
+            // Welcome may carry descriptors (the pipe ends, the shm doorbell): take them, so the message is not lost.
+            IoResult read = _socket.TryReceiveWithDescriptors(_buffer.AsSpan(_length), _descriptors);
             switch (read.Status)
             {
                 case IoStatus.Success:
@@ -251,5 +257,15 @@ internal sealed class RawConnection : IDisposable
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    /// <summary>The descriptors the hub sent (with Welcome: a pipe client's ends, a shared-memory client's doorbell); closed with the connection.</summary>
+    public IReadOnlyList<SafeFdHandle> ReceivedDescriptors => _descriptors;
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        foreach (SafeFdHandle fd in _descriptors)
+        {
+            fd.Dispose();
+        }
+    }
 }
