@@ -797,9 +797,9 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             else
             {
                 long missed = (long)(sequence - last - 1);
-                if (entry.Ahead is { Count: > 0 } ahead)
+                if (entry.Ahead is { Count: > 0 })
                 {
-                    missed -= ahead.RemoveWhere(a => a < sequence);
+                    missed -= RemoveEarlierThan(entry.Ahead, sequence);
                 }
                 if (missed > 0)
                 {
@@ -828,6 +828,20 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
 
     /// <summary>How many early (overtaking) sequences a channel remembers before it counts the skipped ones as missed.</summary>
     private const int MaxAhead = 4096;
+
+    /// <summary>Drops the early sequences below <paramref name="sequence"/> (no lambda: a capture would allocate on every Dispatch); returns how many.</summary>
+    private static int RemoveEarlierThan(HashSet<ulong> ahead, ulong sequence)
+    {
+        int removed = 0;
+        foreach (ulong a in ahead.ToArray())
+        {
+            if (a < sequence && ahead.Remove(a))
+            {
+                removed++;
+            }
+        }
+        return removed;
+    }
 
     /// <summary>Advances past <paramref name="sequence"/> and every early sequence that now follows on.</summary>
     private static ulong Fold(ChannelEntry entry, ulong sequence)
