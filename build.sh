@@ -138,7 +138,9 @@ run_dotnet_tests() {
     say "NUnit tests (dotnet test)"
     mkdir -p "$LOG_DIR"
     local ok=1 p f
-    if ! dotnet test IpcCore.sln -c "$CONFIG" --no-build --nologo --logger "console;verbosity=normal" \
+    # Tests SIGKILL .NET processes (hubs, clients); without this each would leave its runtime's debugger
+    # pipes and diagnostics socket in /tmp (clr-debug-pipe-*, dotnet-diagnostic-*), which only a clean exit removes.
+    if ! DOTNET_EnableDiagnostics=0 dotnet test IpcCore.sln -c "$CONFIG" --no-build --nologo --logger "console;verbosity=normal" \
         >"$LOG_DIR/dotnet-test.log" 2>&1; then
         ok=0
     fi
