@@ -113,7 +113,7 @@ internal sealed class MessageQueueClientDataPath : IClientDataPath
             if (!frames.IsEmpty || _writer.HasPending)
             {
                 FileDescriptor.Poll(_sendPoll, _sendEvents, ready, -1);
-                if ((ready[0] & PollEvents.POLLOUT) == 0 && (ready[1] & (PollEvents.POLLIN | PollEvents.POLLHUP | PollEvents.POLLERR)) != 0)
+                if ((ready[0] & PollEvents.POLLOUT) == 0 && (ready[1] & ControlSocket.Ended) != 0)
                 {
                     // The hub closed the connection (or Shutdown did): nobody will read this.
                     throw new IpcException("mq_send", _c2h.Name, (int)Errno.EPIPE);
@@ -144,7 +144,7 @@ internal sealed class MessageQueueClientDataPath : IClientDataPath
                 {
                     continue;
                 }
-                if ((ready[1] & (PollEvents.POLLIN | PollEvents.POLLHUP | PollEvents.POLLERR)) != 0)
+                if ((ready[1] & ControlSocket.Ended) != 0)
                 {
                     // The control connection ended: take what the hub queued before (its Goodbye, a fatal Error), then end.
                     result = _reader.Read(buffer);
@@ -161,16 +161,7 @@ internal sealed class MessageQueueClientDataPath : IClientDataPath
             return;
         }
         _shutdown = true;
-        try
-        {
-            _control.Shutdown(System.Net.Sockets.SocketShutdown.Both);
-        }
-        catch (IpcException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        ControlSocket.ShutdownQuietly(_control);
     }
 
     public void Dispose()

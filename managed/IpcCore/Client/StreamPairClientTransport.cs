@@ -153,7 +153,7 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
                 case IoStatus.WouldBlock:
                     FileDescriptor.Poll(_sendPoll, _sendEvents, ready, -1);
                     if ((ready[0] & (PollEvents.POLLOUT | PollEvents.POLLERR)) == 0
-                        && (ready[1] & (PollEvents.POLLIN | PollEvents.POLLHUP | PollEvents.POLLERR)) != 0)
+                        && (ready[1] & ControlSocket.Ended) != 0)
                     {
                         // The hub closed the connection (or Shutdown did): nobody will read this.
                         throw new IpcException("write", _description, (int)Errno.EPIPE);
@@ -184,7 +184,7 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
             {
                 continue;
             }
-            if ((ready[1] & (PollEvents.POLLIN | PollEvents.POLLHUP | PollEvents.POLLERR)) != 0)
+            if ((ready[1] & ControlSocket.Ended) != 0)
             {
                 // The control connection ended: take what the hub wrote before (its Goodbye, a fatal Error), then end.
                 result = _input.TryRead(buffer);
@@ -200,17 +200,7 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
             return;
         }
         _shutdown = true;
-        try
-        {
-            _control.Shutdown(System.Net.Sockets.SocketShutdown.Both);
-        }
-        catch (IpcException)
-        {
-            // Already disconnected.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        ControlSocket.ShutdownQuietly(_control);
     }
 
     public void Dispose()
@@ -222,4 +212,27 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
     }
 
     public override string ToString() => _description;
+}
+
+/// <summary>What the FIFO, pipe and message-queue client paths share about their control socket.</summary>
+internal static class ControlSocket
+{
+    /// <summary>What poll reports on the control socket once the hub closed it or <see cref="ShutdownQuietly"/> ran.</summary>
+    public const PollEvents Ended = PollEvents.POLLIN | PollEvents.POLLHUP | PollEvents.POLLERR;
+
+    /// <summary>Shuts the socket down (both ways), which ends every poll that includes it; never throws.</summary>
+    public static void ShutdownQuietly(UnixSocket control)
+    {
+        try
+        {
+            control.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+        }
+        catch (IpcException)
+        {
+            // Already disconnected.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
 }
