@@ -92,7 +92,7 @@ check_bindings() {
     dotnet run --project bindings/gen/IpcCore.BindGen.csproj -c "$CONFIG" -- "$HEADER" "$GENERATED" --check
 }
 
-TOOLS=(myipchub myipcpub myipcsub)
+TOOLS=(myipchub myipcpub myipcsub myipcbench)
 
 build_managed() {
     say "managed projects ($CONFIG)"
