@@ -12,6 +12,19 @@ internal interface IClientDataPath : IDisposable
 {
     TransportKind Kind { get; }
 
+    /// <summary>
+    /// Whether each <see cref="SendAll"/> is a system call, so a burst of frames should be gathered into one
+    /// (socket, FIFO, pipe, message queue); false where a send is a memory copy (the shared-memory rings).
+    /// </summary>
+    bool CoalescesWrites => true;
+
+    /// <summary>How long waits spin before sleeping (<see cref="HubClientOptions.SpinWait"/>); only the shared-memory rings spin.</summary>
+    long SpinNs
+    {
+        get => 0;
+        set { }
+    }
+
     /// <summary>Sends all of <paramref name="frames"/> (whole frames), blocking while the path is full.</summary>
     /// <exception cref="IpcException">The path is broken (EPIPE, ECONNRESET, ...).</exception>
     void SendAll(ReadOnlySpan<byte> frames);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using IpcCore.Protocol;
 using Microsoft.Extensions.Logging;
+using Stopwatch = System.Diagnostics.Stopwatch;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IpcCore.Client;
@@ -28,6 +29,14 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
 {
     private const int InitialBufferSize = 64 * 1024;
     private const int SendHighWater = 4 * 1024 * 1024;
+
+    // A send within this long of the previous write's end is left to a background flush, which coalesces a
+    // burst into few large writes (one system call per message caps a socket near the raw mechanism's rate,
+    // and the hub then has two hops of it); a send after a pause is written at once, for latency.
+    private static readonly long s_burstWindowTicks = Stopwatch.Frequency / 100_000; // 10 µs
+
+    // How long a background flush that found nothing waits for more before it gives its thread back.
+    private static readonly long s_lingerTicks = Stopwatch.Frequency / 50_000; // 20 µs
     private static readonly TimeSpan s_disposeDrain = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_receiveThreadJoin = TimeSpan.FromSeconds(5);
     private static readonly Action<object?> s_cancelRequest = static state => ((CancelState)state!).Cancel();
@@ -54,6 +63,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     private int _sendLength;
     private byte[] _spareBuffer = new byte[InitialBufferSize];
     private bool _flushing;
+    private long _lastWriteTicks; // when the last write of the send buffer ended (Stopwatch ticks)
     private Exception? _sendError;
     private HubSubscription[] _subscriptions = [];
 
@@ -77,6 +87,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         _logger = options.Logger ?? NullLogger.Instance;
         SocketPath = socketPath;
         _path = connection.Path;
+        _path.SpinNs = options.SpinWait.Ticks * 100;
         _facts = new ConnectionFacts(connection.Welcome);
         TakeLeftover(connection.Leftover);
         _flushWorkItem = new FlushWorkItem(this);
@@ -199,7 +210,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 Span<byte> frame = ReserveLocked(FrameWriter.FrameLength(name.Length, payload.Length));
                 FrameWriter.Write(frame, FrameType.Publish, FrameFlags.None, id, name, payload.Span, priority);
                 _pending.Add(id, new PendingEntry(request, RequestKind.Publish, _epoch, channel));
-                flush = TryBeginFlushLocked();
+                flush = BeginFlushLocked();
             }
         }
         catch
@@ -237,7 +248,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         {
             Span<byte> frame = ReserveLocked(FrameWriter.FrameLength(name.Length, payload.Length));
             FrameWriter.Write(frame, FrameType.Publish, FrameFlags.NoAck, id, name, payload, priority);
-            flush = TryBeginFlushLocked();
+            flush = BeginFlushLocked();
         }
         if (flush)
         {
@@ -311,7 +322,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 }
                 _subscriptions = [.. _subscriptions, subscription];
                 Interlocked.Increment(ref _subscriptionsVersion);
-                flush = TryBeginFlushLocked();
+                flush = BeginFlushLocked();
             }
         }
         catch
@@ -367,7 +378,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 Span<byte> frame = AppendLocked(FrameWriter.FrameLength(subscription.PatternBytes.Length, 0));
                 FrameWriter.Write(frame, FrameType.Unsubscribe, FrameFlags.None, id, subscription.PatternBytes, default);
                 _pending.Add(id, new PendingEntry(request, RequestKind.Unsubscribe, _epoch, subscription.Pattern));
-                flush = TryBeginFlushLocked();
+                flush = BeginFlushLocked();
             }
         }
         subscription.Complete(null);
@@ -432,7 +443,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 Span<byte> frame = ReserveLocked(FrameWriter.FrameLength(channel.Length, 0));
                 FrameWriter.Write(frame, type, FrameFlags.None, id, channel.Span, default);
                 _pending.Add(id, new PendingEntry(request, kind, _epoch, what));
-                flush = TryBeginFlushLocked();
+                flush = BeginFlushLocked();
             }
         }
         catch
@@ -509,6 +520,27 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// After appending a frame: true when the caller should write the buffer itself (nobody is writing and the
+    /// last write ended a while ago); in a burst on a path where writes are system calls it schedules a
+    /// background flush instead, so later frames join the same write.
+    /// </summary>
+    private bool BeginFlushLocked()
+    {
+        if (_flushing || _path is null || _sendLength == 0)
+        {
+            return false;
+        }
+        if (_path.CoalescesWrites && Stopwatch.GetTimestamp() - _lastWriteTicks < s_burstWindowTicks)
+        {
+            _flushing = true;
+            ThreadPool.UnsafeQueueUserWorkItem(_flushWorkItem, preferLocal: false);
+            return false;
+        }
+        _flushing = true;
+        return true;
+    }
+
     private bool TryBeginFlushLocked()
     {
         if (_flushing || _path is null || _sendLength == 0)
@@ -519,14 +551,21 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         return true;
     }
 
-    /// <summary>Writes the send buffer until it stays empty. Only the caller that set <see cref="_flushing"/> runs it.</summary>
-    private void FlushLoop()
+    /// <summary>
+    /// Writes the send buffer until it stays empty. Only the caller that set <see cref="_flushing"/> runs it; a
+    /// background flush (<paramref name="linger"/>) first waits a little for more, so a burst keeps one writer.
+    /// </summary>
+    private void FlushLoop(bool linger = false)
     {
         while (true)
         {
             byte[] buffer;
             int length;
             IClientDataPath path;
+            if (linger && Volatile.Read(ref _sendLength) == 0)
+            {
+                LingerForFrames();
+            }
             lock (_gate)
             {
                 if (_sendLength == 0 || _path is null)
@@ -560,6 +599,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             lock (_gate)
             {
                 _spareBuffer = buffer;
+                _lastWriteTicks = Stopwatch.GetTimestamp();
                 if (failure is not null)
                 {
                     if (ReferenceEquals(path, _path))
@@ -574,6 +614,23 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             {
                 path.Shutdown(); // the receive thread sees the end and handles the loss
                 return;
+            }
+        }
+    }
+
+    /// <summary>Spins (bounded, yielding now and then) until a frame is appended or the linger time is over.</summary>
+    private void LingerForFrames()
+    {
+        long end = Stopwatch.GetTimestamp() + s_lingerTicks;
+        for (int i = 0; Volatile.Read(ref _sendLength) == 0 && Stopwatch.GetTimestamp() < end; i++)
+        {
+            if ((i & 7) == 7)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(32);
             }
         }
     }
@@ -1051,6 +1108,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             _resubscribeTotal = patterns;
             Interlocked.Increment(ref _sequenceResetVersion); // a new connection (maybe a new hub): sequences start over
             _path = connection.Path;
+            _path.SpinNs = _options.SpinWait.Ticks * 100;
             _state = HubConnectionState.Connected;
             ScheduleFlushLocked();
             Monitor.PulseAll(_gate);
@@ -1167,7 +1225,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             {
                 const string reason = "client closing";
                 FrameWriter.WriteGoodbye(AppendLocked(FrameWriter.FrameLength(0, reason.Length)), reason);
-                flush = TryBeginFlushLocked();
+                flush = BeginFlushLocked();
             }
             _disposed = true;
             Monitor.PulseAll(_gate);
@@ -1298,6 +1356,6 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
 
     private sealed class FlushWorkItem(HubClient client) : IThreadPoolWorkItem
     {
-        public void Execute() => client.FlushLoop();
+        public void Execute() => client.FlushLoop(linger: true);
     }
 }

@@ -167,6 +167,19 @@ internal sealed class SharedMemoryClientDataPath : IClientDataPath
 
     public TransportKind Kind => TransportKind.SharedMemory;
 
+    // A send is a copy into the ring (a wake-up only when the hub sleeps), so batching would only add delay.
+    public bool CoalescesWrites => false;
+
+    public long SpinNs
+    {
+        get => _reader.Consumer.SpinNs;
+        set
+        {
+            _reader.Consumer.SpinNs = value;
+            _writer.Producer.SpinNs = value;
+        }
+    }
+
     public void SendAll(ReadOnlySpan<byte> frames)
     {
         Enter();
