@@ -40,6 +40,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     private readonly long _slowDeadlineNs;
     private readonly int _hubPid;
     private readonly bool _traceEnabled;
+    private readonly long _spinNs;
 
     private readonly List<ClientConnection> _connections = [];
     private readonly List<ClientConnection> _dirty = [];
@@ -82,6 +83,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         _slowDeadlineNs = (long)(options.SlowDeadline.TotalMilliseconds * 1_000_000);
         _hubPid = ProcessInfo.CurrentPid;
         _traceEnabled = logger.IsEnabled(LogLevel.Trace);
+        _spinNs = options.SpinWait.Ticks * 100;
         Router = new Router(options.MaxChannels, options.MaxSubscriptionsPerClient);
         foreach (IHubTransport t in transports)
         {
@@ -117,7 +119,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         while (true)
         {
             int timeoutMs = ComputeTimeoutMs();
-            if (_polledPaths > 0 && timeoutMs != 0 && !PreparePolledSleep())
+            if (_polledPaths > 0 && timeoutMs != 0 && ((_spinNs > 0 && SpinForPolledWork()) || !PreparePolledSleep()))
             {
                 timeoutMs = 0;
             }
@@ -141,6 +143,47 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         }
         FinishDrain();
         Volatile.Write(ref _clientCount, 0);
+    }
+
+    /// <summary>
+    /// Before sleeping (<see cref="HubOptions.SpinWait"/> > 0): watches the shared-memory rings for a while, so a
+    /// stream with short pauses is served without a doorbell and a wake-up per message. Other handles are
+    /// polled now and then (epoll_wait with timeout 0), so socket clients wait no longer than one check.
+    /// Bounded, yielding now and then: on a small machine the peers need the cores. True when there is work.
+    /// </summary>
+    private bool SpinForPolledWork()
+    {
+        long end = MonotonicClock.NowNs + _spinNs;
+        for (int i = 1; ; i++)
+        {
+            foreach (ClientConnection c in _connections)
+            {
+                if (c.DataPath is IPolledDataPath p && !c.IsDisposed
+                    && ((!c.ReadPaused && p.HasInput) || (c.WantWrite && !c.PeerGone && p.HasSpace)))
+                {
+                    return true;
+                }
+            }
+            if ((i & 15) == 0)
+            {
+                if (_loop.WaitAndDispatch(0) > 0 || _stopRequested)
+                {
+                    return true;
+                }
+                if (MonotonicClock.NowNs >= end)
+                {
+                    return false;
+                }
+            }
+            if ((i & 7) == 0)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(16);
+            }
+        }
     }
 
     /// <summary>

@@ -35,6 +35,12 @@ public sealed unsafe class RingProducer
     /// <summary>Spin iterations before a wait sleeps in the kernel (0: sleep at once).</summary>
     public int SpinCount { get; set; } = 100;
 
+    /// <summary>
+    /// When positive, a wait spins for this many nanoseconds (at least <see cref="SpinCount"/> iterations)
+    /// before it sleeps: keeps a side awake while a stream pauses only briefly, at the cost of CPU.
+    /// </summary>
+    public long SpinNs { get; set; }
+
     /// <summary>How often a sleeping wait wakes to check that the consumer process still exists.</summary>
     public TimeSpan PeerCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -142,7 +148,8 @@ public sealed unsafe class RingProducer
         {
             return RingWaitResult.Ready;
         }
-        for (int i = 0; i < SpinCount; i++)
+        long spinEnd = SpinNs > 0 ? MonotonicClock.NowNs + SpinNs : 0;
+        for (int i = 0; i < SpinCount || (spinEnd != 0 && ((i & 7) != 0 || MonotonicClock.NowNs < spinEnd)); i++)
         {
             RingSpin.Once(i);
             if (HasSpaceFor(length))
