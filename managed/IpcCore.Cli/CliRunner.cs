@@ -27,9 +27,13 @@ public static class CliRunner
             tool.Status($"Try '{tool.Name} --help'.");
             return ExitCodes.UsageError;
         }
-        if (parseResult.Action is not null)
+        if (parseResult.Action is not null && parseResult.CommandResult.Command != command)
         {
-            return parseResult.Invoke(); // --help, --version
+            return parseResult.Invoke(); // --help, --version, a subcommand's own action
+        }
+        if (parseResult.Action is not null && parseResult.Action != command.Action)
+        {
+            return parseResult.Invoke(); // --help, --version on the root
         }
 
         using var stop = new CancellationTokenSource();
