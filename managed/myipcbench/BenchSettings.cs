@@ -44,6 +44,9 @@ public sealed record BenchSettings
     /// <summary>Where bin/myipchub is (null: beside this program, then bin/ of the repository).</summary>
     public string? HubPath { get; init; }
 
+    /// <summary>How long each case's sender warms up (flagged messages, not measured) before the measured part.</summary>
+    public int WarmupMilliseconds { get; init; } = (int)(Model.Stamp.WarmupNs / 1_000_000);
+
     /// <summary>The time a throughput case aims to stay under.</summary>
     public TimeSpan CaseBudget { get; init; } = TimeSpan.FromSeconds(10);
 

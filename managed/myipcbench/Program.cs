@@ -14,6 +14,8 @@ var worker = new Command("worker", "A measuring process started by myipcbench it
 worker.Subcommands.Add(MyIpcBench.Workers.HubWorkerCommand.Create());
 worker.Subcommands.Add(MyIpcBench.Raw.RawCommand.Create());
 root.Subcommands.Add(worker);
+// With subcommands the root needs an action of its own to run alone; CliRunner runs the real one (with signal handling).
+root.SetAction(_ => ExitCodes.Success);
 
 return CliRunner.Run(tool, root, args, (parseResult, cancellationToken) =>
     new Orchestrator(tool, options.Read(parseResult)).RunAsync(cancellationToken));

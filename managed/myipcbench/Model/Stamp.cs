@@ -10,6 +10,15 @@ public static class Stamp
 {
     public const int Size = 16;
 
+    /// <summary>Set in the sequence of warm-up messages (sent first, for about <see cref="WarmupNs"/>, and not measured).</summary>
+    public const long WarmupFlag = 1L << 62;
+
+    /// <summary>
+    /// How long senders warm up: the runtime compiles hot methods again, optimised, after 30 calls and a
+    /// 100 ms delay, so the first ~0.2 s of a process run slower code than the steady state being measured.
+    /// </summary>
+    public const long WarmupNs = 500_000_000;
+
     /// <summary>Writes the sequence and the current time.</summary>
     public static void Write(Span<byte> payload, long sequence)
     {

@@ -11,10 +11,13 @@ public sealed record WorkerReport
     /// <summary>Messages sent (senders) or received and verified (receivers).</summary>
     public long Messages { get; init; }
 
+    /// <summary>Warm-up messages (round trips) sent or received before the measured ones.</summary>
+    public long WarmupMessages { get; init; }
+
     /// <summary>Payload bytes sent or received.</summary>
     public long Bytes { get; init; }
 
-    /// <summary>CLOCK_MONOTONIC ns: a sender's first send; a receiver: the first message's send stamp.</summary>
+    /// <summary>CLOCK_MONOTONIC ns: a sender's first measured send; a receiver's receipt of the first measured message.</summary>
     public long FirstNs { get; init; }
 
     /// <summary>CLOCK_MONOTONIC ns: a sender's last send returned; a receiver's last receive.</summary>

@@ -14,6 +14,8 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
 {
     private static readonly TimeSpan s_runTimeout = TimeSpan.FromMinutes(5);
 
+    private const long MinWarmup = 100;
+
     private readonly byte[] _payload = new byte[settings.MessageSize];
     private readonly ManualResetEventSlim _done = new();
     private readonly LatencyRecorder _latency = new((int)Math.Min(settings.Count, 10_000_000));
@@ -23,6 +25,8 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     private long _firstNs;
     private long _lastNs;
     private long _sentNs;
+    private long _warmupEndNs;
+    private long _warm;
     private string? _error;
 
     public async Task<WorkerReport> RunAsync(CancellationToken cancellationToken)
@@ -54,21 +58,26 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     private async Task<WorkerReport> PublishAsync(CancellationToken cancellationToken)
     {
         HubClient client = _client!;
-        long total = settings.Warmup + settings.Count;
         if (settings.Mode == BenchMode.Latency)
         {
             await client.SubscribeAsync(settings.PongChannel, OnPong, cancellationToken).ConfigureAwait(false);
             (int gen0, long allocated) = Counters();
-            Stamp.Write(_payload, 0);
-            _sentNs = Stamp.SentNs(_payload);
-            client.PublishAndForget(settings.PingChannel, _payload);
+            _warmupEndNs = Stamp.NowNs() + settings.WarmupNs;
+            SendPing();
             Wait(cancellationToken);
             return Report("pub", gen0, allocated) with { RttHalf = _latency.Summarize() };
         }
 
+        // Warm-up: flagged sequence numbers, for a while, then the measured stream.
+        long warmupEnd = Stamp.NowNs() + settings.WarmupNs;
+        for (; _warm < MinWarmup || Stamp.NowNs() < warmupEnd; _warm++)
+        {
+            Stamp.Write(_payload, _warm | Stamp.WarmupFlag);
+            client.PublishAndForget(settings.Channel, _payload);
+        }
         (int g0, long a0) = Counters();
         long first = Stamp.NowNs();
-        for (long sequence = 0; sequence < total; sequence++)
+        for (long sequence = 0; sequence < settings.Count; sequence++)
         {
             Stamp.Write(_payload, sequence);
             client.PublishAndForget(settings.Channel, _payload);
@@ -78,7 +87,7 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
             }
         }
         await client.FlushAsync(cancellationToken).ConfigureAwait(false);
-        _received = total;
+        _received = settings.Count;
         _firstNs = first;
         _lastNs = Stamp.NowNs();
         return Report("pub", g0, a0);
@@ -102,19 +111,16 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     /// <summary>Throughput subscriber: every message must be the next one.</summary>
     private void OnMessage(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> payload)
     {
-        if (!Check(payload))
+        if (!Check(payload, out bool measured) || !measured)
         {
             return;
         }
-        if (_expected == settings.Warmup + 1)
+        if (_received++ == 0)
         {
-            _firstNs = Stamp.SentNs(payload); // the first measured message's send time
+            // From the first measured message's arrival: the warm-up's backlog in the queues is not counted.
+            _firstNs = Stamp.NowNs();
         }
-        if (_expected > settings.Warmup)
-        {
-            _received++;
-        }
-        if (_expected == settings.Warmup + settings.Count)
+        if (_received == settings.Count)
         {
             _lastNs = Stamp.NowNs();
             _done.Set();
@@ -125,17 +131,17 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     private void OnPing(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> payload)
     {
         long now = Stamp.NowNs();
-        if (!Check(payload))
+        if (!Check(payload, out bool measured))
         {
             return;
         }
-        if (_expected > settings.Warmup)
+        if (measured)
         {
             _latency.Record(now - Stamp.SentNs(payload));
             _received++;
         }
         _client!.PublishAndForget(settings.PongChannel, payload);
-        if (_expected == settings.Warmup + settings.Count)
+        if (_received == settings.Count)
         {
             _done.Set();
         }
@@ -145,40 +151,55 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     private void OnPong(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> payload)
     {
         long now = Stamp.NowNs();
-        if (!Check(payload))
+        if (!Check(payload, out bool measured))
         {
             return;
         }
-        if (_expected > settings.Warmup)
+        if (measured)
         {
             _latency.Record((now - _sentNs) / 2);
-            _received++;
-            if (_firstNs == 0)
+            if (_received++ == 0)
             {
                 _firstNs = _sentNs;
             }
+            if (_received == settings.Count)
+            {
+                _lastNs = now;
+                _done.Set();
+                return;
+            }
         }
-        if (_expected == settings.Warmup + settings.Count)
-        {
-            _lastNs = now;
-            _done.Set();
-            return;
-        }
-        Stamp.Write(_payload, _expected);
+        SendPing();
+    }
+
+    /// <summary>The next ping: a warm-up one until the warm-up time is over, then the measured ones.</summary>
+    private void SendPing()
+    {
+        bool warming = _expected == 0 && (_warm < MinWarmup || Stamp.NowNs() < _warmupEndNs);
+        Stamp.Write(_payload, warming ? _warm | Stamp.WarmupFlag : _expected);
         _sentNs = Stamp.SentNs(_payload);
         _client!.PublishAndForget(settings.PingChannel, _payload);
     }
 
-    /// <summary>Checks the sequence number; a gap or a reordering ends the run with an error.</summary>
-    private bool Check(ReadOnlySpan<byte> payload)
+    /// <summary>Checks the sequence number (warm-up ones, then measured ones, each in order); a gap or a reordering ends the run.</summary>
+    private bool Check(ReadOnlySpan<byte> payload, out bool measured)
     {
         long sequence = payload.Length >= Stamp.Size ? Stamp.Sequence(payload) : -1;
-        if (payload.Length != settings.MessageSize || sequence != _expected)
+        measured = sequence >= 0 && (sequence & Stamp.WarmupFlag) == 0;
+        long expected = measured ? _expected : _warm | Stamp.WarmupFlag;
+        if (payload.Length != settings.MessageSize || sequence != expected || (!measured && _expected != 0))
         {
-            Fail($"message {_expected} expected, got sequence {sequence} of {payload.Length} bytes");
+            Fail($"message {(measured ? _expected : _warm)} {(measured ? "" : "(warm-up) ")}expected, got sequence {sequence & ~Stamp.WarmupFlag} of {payload.Length} bytes");
             return false;
         }
-        _expected++;
+        if (measured)
+        {
+            _expected++;
+        }
+        else
+        {
+            _warm++;
+        }
         return true;
     }
 
@@ -204,6 +225,7 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     {
         Role = role,
         Messages = _received,
+        WarmupMessages = _warm,
         Bytes = _received * settings.MessageSize,
         FirstNs = _firstNs,
         LastNs = _lastNs,

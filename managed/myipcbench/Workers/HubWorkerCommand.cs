@@ -18,7 +18,7 @@ internal static class HubWorkerCommand
         var mode = new Option<BenchMode>("--mode") { Required = true };
         var size = new Option<int>("--size") { Required = true };
         var count = new Option<long>("--count") { Required = true };
-        var warmup = new Option<long>("--warmup");
+        var warmup = new Option<int>("--warmup-ms") { DefaultValueFactory = _ => (int)(Stamp.WarmupNs / 1_000_000) };
         var spin = new Option<int>("--spin-us");
         var report = new Option<string>("--report") { Required = true };
         var ready = new Option<string?>("--ready");
@@ -36,7 +36,7 @@ internal static class HubWorkerCommand
                 parseResult.GetValue(mode),
                 parseResult.GetValue(size),
                 parseResult.GetValue(count),
-                parseResult.GetValue(warmup),
+                parseResult.GetValue(warmup) * 1_000_000L,
                 parseResult.GetValue(spin),
                 parseResult.GetValue(report)!,
                 parseResult.GetValue(ready));

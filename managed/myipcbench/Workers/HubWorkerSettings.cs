@@ -11,7 +11,7 @@ namespace MyIpcBench.Workers;
 /// <param name="Mode">Throughput or latency.</param>
 /// <param name="MessageSize">Payload bytes.</param>
 /// <param name="Count">Measured messages (round trips).</param>
-/// <param name="Warmup">Messages (round trips) sent first and not measured: they bring the JIT and the caches up.</param>
+/// <param name="WarmupNs">How long the publisher sends flagged warm-up messages first (not measured): they bring the JIT and the caches up.</param>
 /// <param name="SpinMicroseconds">shm: how long the client's ring waits spin before sleeping (0: the default).</param>
 /// <param name="ReportPath">Where the JSON report goes.</param>
 /// <param name="ReadyPath">A subscriber creates it once subscribed.</param>
@@ -23,7 +23,7 @@ internal sealed record HubWorkerSettings(
     BenchMode Mode,
     int MessageSize,
     long Count,
-    long Warmup,
+    long WarmupNs,
     int SpinMicroseconds,
     string ReportPath,
     string? ReadyPath)
