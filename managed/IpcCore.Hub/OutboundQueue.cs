@@ -17,8 +17,16 @@ internal sealed class OutboundQueue : IDisposable
     /// <summary>The buffer size a queue starts with and shrinks back to when it empties.</summary>
     public const int InitialSize = 64 * 1024;
 
-    /// <summary>An emptied buffer above this size is given back to the pool.</summary>
+    /// <summary>An emptied buffer above this size is given back to the pool, once the traffic has calmed down.</summary>
     private const int ShrinkAbove = 256 * 1024;
+
+    /// <summary>
+    /// How many times in a row the queue must empty after holding no more than <see cref="ShrinkAbove"/> bytes
+    /// before a large buffer is given back. Without it a busy stream, which empties the queue at every flush,
+    /// would give its multi-megabyte buffer back and rent it again each time (the shared pool keeps arrays only
+    /// up to a size, so that allocated hundreds of MB per run).
+    /// </summary>
+    private const int CalmEmptiesBeforeShrink = 64;
 
     private byte[] _buffer;
     private int _head;            // first unsent byte
@@ -28,6 +36,8 @@ internal sealed class OutboundQueue : IDisposable
     private int _endsHead;
     private int _endsCount;
     private long _frontStart;     // stream offset where the front frame begins
+    private int _peak;            // most bytes queued since the queue last emptied
+    private int _calmEmpties;     // empties in a row with _peak <= ShrinkAbove
 
     public OutboundQueue(int maxMessages, long maxBytes)
     {
@@ -121,7 +131,9 @@ internal sealed class OutboundQueue : IDisposable
         if (_head == _tail)
         {
             _head = _tail = 0;
-            if (_buffer.Length > ShrinkAbove)
+            _calmEmpties = _peak <= ShrinkAbove ? _calmEmpties + 1 : 0;
+            _peak = 0;
+            if (_buffer.Length > ShrinkAbove && _calmEmpties >= CalmEmptiesBeforeShrink)
             {
                 ArrayPool<byte>.Shared.Return(_buffer);
                 _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
@@ -176,6 +188,7 @@ internal sealed class OutboundQueue : IDisposable
             _frontStart = _written + Bytes;
         }
         _tail += length;
+        _peak = Math.Max(_peak, _tail - _head);
         if (_endsCount == _ends.Length)
         {
             GrowEnds();

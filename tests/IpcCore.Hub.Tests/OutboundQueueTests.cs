@@ -145,7 +145,35 @@ public sealed class OutboundQueueTests
         queue.Advance(queue.Bytes);
         Assert.That(written, Is.EqualTo(expected));
         Assert.That(queue.Messages, Is.Zero);
-        Assert.That(queue.Capacity, Is.LessThanOrEqualTo(256 * 1024), "an emptied queue gives its large buffer back");
+        Assert.That(queue.Capacity, Is.LessThanOrEqualTo(256 * 1024), "the queue never needed more than 256 KiB here");
+    }
+
+    [Test]
+    public void ALargeBuffer_IsKeptThroughABusyStream_AndGivenBackOnceTheTrafficIsCalm()
+    {
+        using var queue = new OutboundQueue(100000, 64L << 20);
+        ulong seq = 0;
+        for (int burst = 0; burst < 3; burst++)
+        {
+            // A burst of 1.2 MB, drained in one go: the queue empties once per burst, like a flush.
+            for (int i = 0; i < 30; i++)
+            {
+                Assert.That(queue.TryEnqueueData(Publish("r", 40000), ++seq), Is.True);
+            }
+            queue.Advance(queue.Bytes);
+        }
+        int grown = queue.Capacity;
+        Assert.That(grown, Is.GreaterThan(256 * 1024), "the queue grew for the bursts, and kept its buffer between them");
+
+        for (int i = 0; i < 63; i++)
+        {
+            Assert.That(queue.TryEnqueueData(Publish("r", 100), ++seq), Is.True);
+            queue.Advance(queue.Bytes);
+            Assert.That(queue.Capacity, Is.EqualTo(grown), $"still kept after {i + 1} calm empties");
+        }
+        Assert.That(queue.TryEnqueueData(Publish("r", 100), ++seq), Is.True);
+        queue.Advance(queue.Bytes);
+        Assert.That(queue.Capacity, Is.LessThanOrEqualTo(256 * 1024), "after 64 calm empties the large buffer goes back to the pool");
     }
 
     [Test]
