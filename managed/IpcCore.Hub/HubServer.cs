@@ -98,6 +98,9 @@ public sealed class HubServer : IDisposable
     /// <summary>Open connections (updated after every loop iteration).</summary>
     public int ClientCount => _engine?.ClientCount ?? 0;
 
+    /// <summary>Bytes the event-loop thread has allocated so far (sampled after every batch; its hot path allocates nothing).</summary>
+    public long LoopAllocatedBytes => _engine?.LoopAllocatedBytes ?? 0;
+
     internal HubEngine? Engine => _engine;
 
     /// <summary>

@@ -176,7 +176,7 @@ internal static class Program
             using var onUsr1 = PosixSignalRegistration.Create((PosixSignal)10, c =>
             {
                 c.Cancel = true;
-                PrintGcCounters();
+                PrintGcCounters(server);
             });
             server.Start();
 
@@ -203,10 +203,10 @@ internal static class Program
         }
     }
 
-    private static void PrintGcCounters()
+    private static void PrintGcCounters(HubServer server)
     {
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"gc: gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} allocated={GC.GetTotalAllocatedBytes(precise: true)}");
+            $"gc: gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} allocated={GC.GetTotalAllocatedBytes(precise: true)} loop_allocated={server.LoopAllocatedBytes}");
         lock (Console.Out)
         {
             Console.Out.WriteLine(line);

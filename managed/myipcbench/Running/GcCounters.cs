@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace MyIpcBench.Running;
 
-/// <summary>The hub's <c>gc: gen0=N gen1=N gen2=N allocated=N</c> line, printed on SIGUSR1.</summary>
-internal readonly partial record struct GcCounters(int Gen0, long Allocated)
+/// <summary>The hub's <c>gc: gen0=N gen1=N gen2=N allocated=N loop_allocated=N</c> line, printed on SIGUSR1.</summary>
+internal readonly partial record struct GcCounters(int Gen0, long Allocated, long LoopAllocated)
 {
     /// <summary>Every such line of the hub's stdout so far, in order.</summary>
     public static List<GcCounters> ReadAll(string stdoutPath)
@@ -22,12 +22,12 @@ internal readonly partial record struct GcCounters(int Gen0, long Allocated)
             if (m.Success)
             {
                 all.Add(new GcCounters(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture),
-                    long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)));
+                    long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)));
             }
         }
         return all;
     }
 
-    [GeneratedRegex(@"^gc: gen0=(\d+) gen1=\d+ gen2=\d+ allocated=(\d+)$")]
+    [GeneratedRegex(@"^gc: gen0=(\d+) gen1=\d+ gen2=\d+ allocated=(\d+) loop_allocated=(\d+)$")]
     private static partial Regex Line();
 }
