@@ -421,6 +421,14 @@ internal static unsafe partial class IpcNative
     [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_Write", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Write(SafeHandle fd, byte* buf, int len);
 
+    /// <summary>
+    /// write(2) on a pipe or FIFO: one system call, where IpcNative_Write first tries send(MSG_NOSIGNAL) and
+    /// falls back on ENOTSOCK. Returns bytes written or -errno (-EPIPE: no reader; SIGPIPE then follows the
+    /// process's disposition, which the .NET runtime sets to ignore).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_WritePipe", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int WritePipe(SafeHandle fd, byte* buf, int len);
+
     /// <summary>open(2) with IPC_O_* flags; O_CLOEXEC is always added. Returns the fd or -errno.</summary>
     [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_Open", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, int mode);

@@ -174,6 +174,15 @@ public static class FileDescriptor
         }
     }
 
+    /// <summary>write(2) on a pipe or FIFO: one system call (<see cref="WriteRaw"/> tries send(2) first).</summary>
+    internal static unsafe int WritePipeRaw(SafeHandle handle, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            return IpcNative.WritePipe(handle, p, data.Length);
+        }
+    }
+
     internal static void WriteAll(SafeHandle handle, ReadOnlySpan<byte> data, string? objectName)
     {
         while (!data.IsEmpty)

@@ -99,14 +99,14 @@ public sealed class PipeEnd : IDisposable
     public int Write(ReadOnlySpan<byte> data)
     {
         ThrowIfDisposed();
-        return FileDescriptor.Check(FileDescriptor.WriteRaw(_handle, data), "write", _path, _handle);
+        return FileDescriptor.Check(FileDescriptor.WritePipeRaw(_handle, data), "write", _path, _handle);
     }
 
     /// <summary>Writes without throwing for bytes, <see cref="IoStatus.WouldBlock"/> or <see cref="IoStatus.PeerClosed"/> (no reader left).</summary>
     public IoResult TryWrite(ReadOnlySpan<byte> data)
     {
         ThrowIfDisposed();
-        return FileDescriptor.ToWriteResult(FileDescriptor.WriteRaw(_handle, data), "write", _path, _handle);
+        return FileDescriptor.ToWriteResult(FileDescriptor.WritePipeRaw(_handle, data), "write", _path, _handle);
     }
 
     /// <summary>Writes all of <paramref name="data"/>, waiting for room (for blocking ends).</summary>

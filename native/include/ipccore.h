@@ -399,6 +399,13 @@ IPC_EXPORT int32_t IpcNative_Read(IpcFd fd, uint8_t* buf, int32_t len);
 /** write(2). Returns bytes written (possibly fewer than len) or -errno (-EPIPE: no reader; SIGPIPE is not raised for sockets). */
 IPC_EXPORT int32_t IpcNative_Write(IpcFd fd, const uint8_t* buf, int32_t len);
 
+/**
+ * write(2) on a pipe or FIFO: one system call, where IpcNative_Write first tries send(MSG_NOSIGNAL) and
+ * falls back on ENOTSOCK. Returns bytes written or -errno (-EPIPE: no reader; SIGPIPE then follows the
+ * process's disposition, which the .NET runtime sets to ignore).
+ */
+IPC_EXPORT int32_t IpcNative_WritePipe(IpcFd fd, const uint8_t* buf, int32_t len);
+
 /** open(2) with IPC_O_* flags; O_CLOEXEC is always added. Returns the fd or -errno. */
 IPC_EXPORT int32_t IpcNative_Open(const char* path, int32_t flags, int32_t mode);
 

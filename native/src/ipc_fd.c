@@ -116,6 +116,15 @@ int32_t IpcNative_Write(IpcFd fd, const uint8_t* buf, int32_t len)
     return result < 0 ? ipc_neg_errno() : (int32_t)result;
 }
 
+int32_t IpcNative_WritePipe(IpcFd fd, const uint8_t* buf, int32_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    ssize_t result;
+    IPC_RETRY_EINTR(result, write(fd, buf, (size_t)len));
+    return result < 0 ? ipc_neg_errno() : (int32_t)result;
+}
+
 int32_t IpcNative_Open(const char* path, int32_t flags, int32_t mode)
 {
     if (path == NULL || (flags & ~IPC_OPEN_FLAGS_KNOWN) != 0 || (flags & O_ACCMODE) == O_ACCMODE)

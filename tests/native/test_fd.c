@@ -41,6 +41,12 @@ static void test_pipe_read_write(void)
 
     // Zero-length calls are fine; negative lengths are not.
     CHECK_EQ(PASS(IpcNative_Write(fds[1], message, 0)), 0);
+    // The pipe-only write: the same bytes, one system call.
+    CHECK_EQ(PASS(IpcNative_WritePipe(fds[1], message, sizeof(message))), sizeof(message));
+    CHECK_EQ(PASS(IpcNative_Read(fds[0], buf, sizeof(buf))), sizeof(message));
+    CHECK(memcmp(buf, message, sizeof(message)) == 0);
+    FAIL(IpcNative_WritePipe(fds[1], message, -1), EINVAL);
+    FAIL(IpcNative_WritePipe(fds[0], message, 1), EBADF);
     FAIL(IpcNative_Read(fds[0], buf, -1), EINVAL);
     FAIL(IpcNative_Write(fds[1], message, -1), EINVAL);
 
@@ -63,6 +69,7 @@ static void test_pipe_read_write(void)
     struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
     sigaction(SIGPIPE, &ignore, &previous);
     FAIL(IpcNative_Write(fds[1], message, sizeof(message)), EPIPE);
+    FAIL(IpcNative_WritePipe(fds[1], message, sizeof(message)), EPIPE);
     sigaction(SIGPIPE, &previous, NULL);
     PASS(IpcNative_Close(fds[1]));
 
