@@ -40,7 +40,7 @@ internal static class Program
         var maxChannels = CountOption("--max-channels", "The most channels the hub tracks.", defaults.MaxChannels);
         var maxSubscriptions = CountOption("--max-subscriptions", "The most subscriptions per client.", defaults.MaxSubscriptionsPerClient);
         var queueMessages = CountOption("--queue-messages", "A client's outbound queue limit in messages.", defaults.QueueMessages);
-        var queueBytes = SizeOption("--queue-bytes", "A client's outbound queue limit in bytes (at least one maximum-size frame).", defaults.QueueBytes);
+        var queueBytes = SizeOption("--queue-bytes", "A client's outbound queue limit in bytes (at least one maximum-size frame; by default two, if that is more than 2 MiB). A full queue stalls publishers (or drops, per --slow-policy); keeping it small keeps a fast stream in the caches.", defaults.QueueBytes);
         var shmRingSize = SizeOption("--shm-ring-size", "The data bytes of each shared-memory ring, a power of two from 4 KiB to 1 GiB (two rings per shm client).", defaults.ShmRingSize);
         var slowPolicy = new Option<SlowConsumerPolicy>("--slow-policy")
         {
@@ -113,7 +113,7 @@ internal static class Program
                 MaxChannels = Value(result, maxChannels, defaults.MaxChannels),
                 MaxSubscriptionsPerClient = Value(result, maxSubscriptions, defaults.MaxSubscriptionsPerClient),
                 QueueMessages = Value(result, queueMessages, defaults.QueueMessages),
-                QueueBytes = Value(result, queueBytes, defaults.QueueBytes),
+                QueueBytes = Value(result, queueBytes, HubOptions.DefaultQueueBytesFor((int)Math.Min(messageSize, int.MaxValue))),
                 SlowPolicy = Value(result, slowPolicy, defaults.SlowPolicy),
                 SlowDeadline = Value(result, slowDeadline, defaults.SlowDeadline),
                 ShutdownTimeout = Value(result, shutdownTimeout, defaults.ShutdownTimeout),

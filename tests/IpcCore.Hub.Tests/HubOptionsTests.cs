@@ -17,7 +17,7 @@ public sealed class HubOptionsTests
             Assert.That(o.MaxChannels, Is.EqualTo(65536));
             Assert.That(o.MaxSubscriptionsPerClient, Is.EqualTo(1024));
             Assert.That(o.QueueMessages, Is.EqualTo(65536));
-            Assert.That(o.QueueBytes, Is.EqualTo(64L * 1024 * 1024));
+            Assert.That(o.QueueBytes, Is.EqualTo(2L * 1024 * 1024));
             Assert.That(o.SlowPolicy, Is.EqualTo(SlowConsumerPolicy.Backpressure));
             Assert.That(o.SlowDeadline, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(o.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(2)));
