@@ -14,6 +14,13 @@ public static class Stamp
     public const long WarmupFlag = 1L << 62;
 
     /// <summary>
+    /// Also set in the last warm-up message: each subscriber answers it (through the hub), and the publisher
+    /// starts the measured stream only when all have, so it starts with empty queues rather than behind the
+    /// warm-up's backlog (a queue tens of MB deep no longer fits the caches and halves the rate).
+    /// </summary>
+    public const long WarmupEndFlag = 1L << 61;
+
+    /// <summary>
     /// How long senders warm up: the runtime compiles hot methods again, optimised, after 30 calls and a
     /// 100 ms delay, so the first ~0.2 s of a process run slower code than the steady state being measured.
     /// </summary>

@@ -135,6 +135,7 @@ internal sealed class CaseRunner(string self, string hub, string runDirectory, i
             "worker", "hub", "--role", role, "--backend", c.TransportName, "--dir", hubDirectory, "--channel", "bench",
             "--mode", c.Mode.ToString(), "--size", c.MessageSize.ToString(CultureInfo.InvariantCulture),
             "--count", c.Messages.ToString(CultureInfo.InvariantCulture),
+            "--subscribers", (c.Mode == BenchMode.Latency ? 1 : c.Subscribers).ToString(CultureInfo.InvariantCulture),
             "--spin-us", c.SpinMicroseconds.ToString(CultureInfo.InvariantCulture), "--report", report,
             "--warmup-ms", warmupMilliseconds.ToString(CultureInfo.InvariantCulture),
         ];

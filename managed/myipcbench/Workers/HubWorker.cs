@@ -27,6 +27,7 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     private long _sentNs;
     private long _warmupEndNs;
     private long _warm;
+    private int _synced;
     private string? _error;
 
     public async Task<WorkerReport> RunAsync(CancellationToken cancellationToken)
@@ -68,13 +69,23 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
             return Report("pub", gen0, allocated) with { RttHalf = _latency.Summarize() };
         }
 
-        // Warm-up: flagged sequence numbers, for a while, then the measured stream.
+        // Warm-up: flagged sequence numbers, for a while; the last one asks every subscriber to answer, and the
+        // measured stream starts once all have (with the queues drained).
+        await client.SubscribeAsync(settings.SyncChannel, OnSynced, cancellationToken).ConfigureAwait(false);
         long warmupEnd = Stamp.NowNs() + settings.WarmupNs;
         for (; _warm < MinWarmup || Stamp.NowNs() < warmupEnd; _warm++)
         {
             Stamp.Write(_payload, _warm | Stamp.WarmupFlag);
             client.PublishAndForget(settings.Channel, _payload);
         }
+        Stamp.Write(_payload, _warm++ | Stamp.WarmupFlag | Stamp.WarmupEndFlag);
+        client.PublishAndForget(settings.Channel, _payload);
+        Wait(cancellationToken);
+        if (_error is not null)
+        {
+            return Report("pub", 0, 0);
+        }
+        _done.Reset();
         (int g0, long a0) = Counters();
         long first = Stamp.NowNs();
         for (long sequence = 0; sequence < settings.Count; sequence++)
@@ -111,8 +122,16 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     /// <summary>Throughput subscriber: every message must be the next one.</summary>
     private void OnMessage(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> payload)
     {
-        if (!Check(payload, out bool measured) || !measured)
+        if (!Check(payload, out bool measured))
         {
+            return;
+        }
+        if (!measured)
+        {
+            if ((Stamp.Sequence(payload) & Stamp.WarmupEndFlag) != 0)
+            {
+                _client!.PublishAndForget(settings.SyncChannel, payload[..Stamp.Size]);
+            }
             return;
         }
         if (_received++ == 0)
@@ -123,6 +142,15 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
         if (_received == settings.Count)
         {
             _lastNs = Stamp.NowNs();
+            _done.Set();
+        }
+    }
+
+    /// <summary>Publisher: a subscriber has received the whole warm-up.</summary>
+    private void OnSynced(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> payload)
+    {
+        if (++_synced == settings.Subscribers)
+        {
             _done.Set();
         }
     }
@@ -184,7 +212,7 @@ internal sealed class HubWorker(HubWorkerSettings settings) : IDisposable
     /// <summary>Checks the sequence number (warm-up ones, then measured ones, each in order); a gap or a reordering ends the run.</summary>
     private bool Check(ReadOnlySpan<byte> payload, out bool measured)
     {
-        long sequence = payload.Length >= Stamp.Size ? Stamp.Sequence(payload) : -1;
+        long sequence = payload.Length >= Stamp.Size ? Stamp.Sequence(payload) & ~Stamp.WarmupEndFlag : -1;
         measured = sequence >= 0 && (sequence & Stamp.WarmupFlag) == 0;
         long expected = measured ? _expected : _warm | Stamp.WarmupFlag;
         if (payload.Length != settings.MessageSize || sequence != expected || (!measured && _expected != 0))

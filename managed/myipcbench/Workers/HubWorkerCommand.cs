@@ -18,13 +18,14 @@ internal static class HubWorkerCommand
         var mode = new Option<BenchMode>("--mode") { Required = true };
         var size = new Option<int>("--size") { Required = true };
         var count = new Option<long>("--count") { Required = true };
+        var subscribers = new Option<int>("--subscribers") { DefaultValueFactory = _ => 1 };
         var warmup = new Option<int>("--warmup-ms") { DefaultValueFactory = _ => (int)(Stamp.WarmupNs / 1_000_000) };
         var spin = new Option<int>("--spin-us");
         var report = new Option<string>("--report") { Required = true };
         var ready = new Option<string?>("--ready");
         var command = new Command("hub", "One client of a hub case (internal).")
         {
-            role, backend, dir, channel, mode, size, count, warmup, spin, report, ready,
+            role, backend, dir, channel, mode, size, subscribers, count, warmup, spin, report, ready,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -35,6 +36,7 @@ internal static class HubWorkerCommand
                 parseResult.GetValue(channel)!,
                 parseResult.GetValue(mode),
                 parseResult.GetValue(size),
+                parseResult.GetValue(subscribers),
                 parseResult.GetValue(count),
                 parseResult.GetValue(warmup) * 1_000_000L,
                 parseResult.GetValue(spin),

@@ -10,6 +10,7 @@ namespace MyIpcBench.Workers;
 /// <param name="Channel">The channel (latency mode: CHANNEL.ping and CHANNEL.pong).</param>
 /// <param name="Mode">Throughput or latency.</param>
 /// <param name="MessageSize">Payload bytes.</param>
+/// <param name="Subscribers">The subscribers the publisher waits for after the warm-up.</param>
 /// <param name="Count">Measured messages (round trips).</param>
 /// <param name="WarmupNs">How long the publisher sends flagged warm-up messages first (not measured): they bring the JIT and the caches up.</param>
 /// <param name="SpinMicroseconds">shm: how long the client's ring waits spin before sleeping (0: the default).</param>
@@ -22,6 +23,7 @@ internal sealed record HubWorkerSettings(
     string Channel,
     BenchMode Mode,
     int MessageSize,
+    int Subscribers,
     long Count,
     long WarmupNs,
     int SpinMicroseconds,
@@ -31,4 +33,7 @@ internal sealed record HubWorkerSettings(
     public string PingChannel { get; } = Channel + ".ping";
 
     public string PongChannel { get; } = Channel + ".pong";
+
+    /// <summary>Where subscribers say they have received the whole warm-up.</summary>
+    public string SyncChannel { get; } = Channel + ".synced";
 }
