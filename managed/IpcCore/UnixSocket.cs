@@ -247,6 +247,22 @@ public sealed class UnixSocket : IDisposable
     }
 
     /// <summary>
+    /// Like <see cref="TryReceive"/>, but never blocks, even on a blocking socket (MSG_DONTWAIT):
+    /// <see cref="IoStatus.WouldBlock"/> when nothing is there. For a bounded busy-poll before a blocking receive.
+    /// </summary>
+    public unsafe IoResult TryReceiveNow(Span<byte> buffer)
+    {
+        ThrowIfDisposed();
+        int fdCount = 0;
+        int result = ReceiveCore(buffer, null, 0, &fdCount, (int)MsgFlags.MSG_DONTWAIT);
+        if (result == -(int)Errno.EMSGSIZE)
+        {
+            throw MessageLost(result, 0);
+        }
+        return FileDescriptor.ToReadResult(result, buffer.Length, "recvmsg", Path, _handle);
+    }
+
+    /// <summary>
     /// Sends <paramref name="payload"/> with <paramref name="descriptors"/> attached (SCM_RIGHTS). The
     /// peer receives new descriptors of the same open files; ours stay open and ours to close. The
     /// descriptors travel with the first byte, so on a stream a partial send has still delivered them:
@@ -352,11 +368,11 @@ public sealed class UnixSocket : IDisposable
         }
     }
 
-    private unsafe int ReceiveCore(Span<byte> buffer, int* fds, int maxFds, int* fdCount)
+    private unsafe int ReceiveCore(Span<byte> buffer, int* fds, int maxFds, int* fdCount, int flags = 0)
     {
         fixed (byte* p = buffer)
         {
-            return IpcNative.RecvMsg(_handle, p, buffer.Length, fds, maxFds, fdCount, 0);
+            return IpcNative.RecvMsg(_handle, p, buffer.Length, fds, maxFds, fdCount, flags);
         }
     }
 

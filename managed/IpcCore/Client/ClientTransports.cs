@@ -18,7 +18,7 @@ internal interface IClientDataPath : IDisposable
     /// </summary>
     bool CoalescesWrites => true;
 
-    /// <summary>How long waits spin before sleeping (<see cref="HubClientOptions.SpinWait"/>); only the shared-memory rings spin.</summary>
+    /// <summary>How long receives spin before sleeping (<see cref="HubClientOptions.SpinWait"/>); the shared-memory rings and the socket spin.</summary>
     long SpinNs
     {
         get => 0;
@@ -91,7 +91,38 @@ internal sealed class SocketDataPath : IClientDataPath
 
     public void SendAll(ReadOnlySpan<byte> frames) => _socket.SendAll(frames);
 
-    public IoResult Receive(Span<byte> buffer) => _socket.TryReceive(buffer);
+    public long SpinNs { get; set; }
+
+    public IoResult Receive(Span<byte> buffer)
+    {
+        if (SpinNs > 0)
+        {
+            // Busy-poll for a while before blocking: a receive thread that sleeps in recvmsg costs each message
+            // a wake-up (~10 µs here, ~20 µs when the idle vCPU must be woken too).
+            long end = MonotonicClock.NowNs + SpinNs;
+            for (int i = 1; ; i++)
+            {
+                IoResult now = _socket.TryReceiveNow(buffer);
+                if (now.Status != IoStatus.WouldBlock)
+                {
+                    return now;
+                }
+                if ((i & 7) == 0)
+                {
+                    if (MonotonicClock.NowNs >= end)
+                    {
+                        break;
+                    }
+                    Thread.Yield();
+                }
+                else
+                {
+                    Thread.SpinWait(16);
+                }
+            }
+        }
+        return _socket.TryReceive(buffer);
+    }
 
     public void Shutdown()
     {
