@@ -67,9 +67,9 @@ internal sealed class BenchOptions
         DefaultValueFactory = _ => "futex,semaphore",
     };
 
-    private readonly Option<string> _shmSpin = new("--shm-spin-us")
+    private readonly Option<string> _spin = new("--spin-us")
     {
-        Description = "shm spin settings to measure, in µs, comma-separated: how long the hub and the clients watch the rings before sleeping (0 = sleep after a short spin). Default: 0,50.",
+        Description = "Spin settings to measure every transport with, in µs, comma-separated: how long the hub (myipchub --spin-us) and the clients (HubClientOptions.SpinWait) busy-poll before they sleep; 0 = sleep at once (shm: after a short spin). Raw cases spin only on shm. Default: 0,50.",
         HelpName = "LIST",
         DefaultValueFactory = _ => "0,50",
     };
@@ -118,7 +118,7 @@ internal sealed class BenchOptions
     public void AddTo(RootCommand root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        foreach (Option option in (Option[])[_iterations, _roundTrips, _sizes, _backends, _subscribers, _mode, _path, _shmWake, _shmSpin,
+        foreach (Option option in (Option[])[_iterations, _roundTrips, _sizes, _backends, _subscribers, _mode, _path, _shmWake, _spin,
             _warmup, _json, _csv, _chart, _noProgress, _hub, _caseSeconds])
         {
             root.Options.Add(option);
@@ -173,7 +173,7 @@ internal sealed class BenchOptions
             Backends = ParseList("--backends", parseResult.GetValue(_backends)!, ParseBackend),
             Subscribers = ParseList("--subscribers", parseResult.GetValue(_subscribers)!, s => ParseInt("--subscribers", s, 1, 64)),
             ShmWakes = ParseList("--shm-wake", parseResult.GetValue(_shmWake)!, ParseWake),
-            ShmSpins = ParseList("--shm-spin-us", parseResult.GetValue(_shmSpin)!, s => ParseInt("--shm-spin-us", s, 0, 1_000_000)),
+            Spins = ParseList("--spin-us", parseResult.GetValue(_spin)!, s => ParseInt("--spin-us", s, 0, 1_000_000)),
             Throughput = mode != "latency",
             Latency = mode != "throughput",
             Hub = path != "raw",

@@ -29,8 +29,8 @@ public sealed record BenchSettings
     /// <summary>shm wake-up variants to run (futex and semaphore by default).</summary>
     public IReadOnlyList<ShmWake> ShmWakes { get; init; } = [ShmWake.Futex, ShmWake.Semaphore];
 
-    /// <summary>shm spin settings in µs to run (0 = the default short spin).</summary>
-    public IReadOnlyList<int> ShmSpins { get; init; } = [0, 50];
+    /// <summary>Spin settings in µs to run every transport with (0 = no spin; shm: its default short spin).</summary>
+    public IReadOnlyList<int> Spins { get; init; } = [0, 50];
 
     public bool Json { get; init; }
 

@@ -27,6 +27,10 @@ internal static class CasePlanner
                     {
                         foreach (BenchPath path in Paths(settings, subscribers))
                         {
+                            if (path == BenchPath.Raw && spin > 0 && transport != TransportKind.SharedMemory)
+                            {
+                                continue; // the raw stream mechanisms block in the kernel; their one row is the baseline
+                            }
                             if (settings.Throughput)
                             {
                                 cases.Add(new BenchCase(transport, path, size, subscribers, BenchMode.Throughput,
@@ -47,14 +51,10 @@ internal static class CasePlanner
 
     private static IEnumerable<(ShmWake Wake, int Spin)> Variants(BenchSettings settings, TransportKind transport)
     {
-        if (transport != TransportKind.SharedMemory)
+        IEnumerable<ShmWake> wakes = transport == TransportKind.SharedMemory ? settings.ShmWakes : [ShmWake.Futex];
+        foreach (ShmWake wake in wakes)
         {
-            yield return (ShmWake.Futex, 0);
-            yield break;
-        }
-        foreach (ShmWake wake in settings.ShmWakes)
-        {
-            foreach (int spin in settings.ShmSpins)
+            foreach (int spin in settings.Spins)
             {
                 yield return (wake, spin);
             }

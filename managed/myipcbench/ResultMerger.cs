@@ -33,8 +33,11 @@ internal static class ResultMerger
             {
                 continue;
             }
+            // The raw row of the same variant; the raw stream mechanisms have one row (no spin) for every hub variant.
             CaseResult? raw = rows.FirstOrDefault(r => r.Path == "raw" && r.Transport == row.Transport && r.Variant == row.Variant
-                && r.MessageSize == row.MessageSize && r.MbPerS is > 0);
+                    && r.MessageSize == row.MessageSize && r.MbPerS is > 0)
+                ?? rows.FirstOrDefault(r => r.Path == "raw" && r.Transport == row.Transport && r.Transport != "shm" && r.Variant.Length == 0
+                    && r.MessageSize == row.MessageSize && r.MbPerS is > 0);
             if (raw is not null)
             {
                 rows[i] = row with { HubOverRaw = row.MbPerS / raw.MbPerS };

@@ -34,7 +34,7 @@ public enum ShmWake
 /// <param name="Mode">Throughput or latency.</param>
 /// <param name="Messages">Messages to send (round trips in latency mode).</param>
 /// <param name="Wake">shm only: futex or semaphore.</param>
-/// <param name="SpinMicroseconds">shm only: how long a waiting side spins before it sleeps (0: the default short spin).</param>
+/// <param name="SpinMicroseconds">How long the hub and a waiting client spin before they sleep (0: shm's default short spin, none elsewhere); raw: shm only.</param>
 public sealed record BenchCase(
     TransportKind Transport,
     BenchPath Path,
@@ -48,10 +48,20 @@ public sealed record BenchCase(
     /// <summary>The transport's short name: socket, fifo, mqueue, shm, pipe.</summary>
     public string TransportName => TransportNames.Short(Transport);
 
-    /// <summary>"futex", "semaphore", "futex+spin50us" for shm; empty for the others.</summary>
-    public string Variant => Transport != TransportKind.SharedMemory
-        ? string.Empty
-        : (Wake == ShmWake.Futex ? "futex" : "semaphore") + (SpinMicroseconds > 0 ? $"+spin{SpinMicroseconds}us" : string.Empty);
+    /// <summary>"futex", "semaphore", "futex+spin50us" for shm; "" or "spin50us" for the others.</summary>
+    public string Variant
+    {
+        get
+        {
+            string spin = SpinMicroseconds > 0 ? $"spin{SpinMicroseconds}us" : string.Empty;
+            if (Transport != TransportKind.SharedMemory)
+            {
+                return spin;
+            }
+            string wake = Wake == ShmWake.Futex ? "futex" : "semaphore";
+            return spin.Length > 0 ? wake + "+" + spin : wake;
+        }
+    }
 
     /// <summary>e.g. <c>shm(futex) hub 1024 B 1→8 throughput</c>.</summary>
     public override string ToString()

@@ -113,10 +113,10 @@ internal sealed class CaseRunner(string self, string hub, string runDirectory, i
             "--dir", hubDirectory, "--no-inbox", "--log-level", "warning",
             "--backends", c.TransportName,
         ];
+        args.AddRange(["--spin-us", c.SpinMicroseconds.ToString(CultureInfo.InvariantCulture)]);
         if (c.Transport == TransportKind.SharedMemory)
         {
-            args.AddRange(["--shm-wake", c.Wake == ShmWake.Futex ? "futex" : "semaphore",
-                "--spin-us", c.SpinMicroseconds.ToString(CultureInfo.InvariantCulture)]);
+            args.AddRange(["--shm-wake", c.Wake == ShmWake.Futex ? "futex" : "semaphore"]);
         }
         if (c.Transport == TransportKind.MessageQueue)
         {
@@ -206,8 +206,9 @@ internal sealed class CaseRunner(string self, string hub, string runDirectory, i
             : Throughput(c, [r]);
     }
 
-    private static IEnumerable<string> RawArguments(BenchCase c, string role, string directory, string prefix, string report) =>
+    private IEnumerable<string> RawArguments(BenchCase c, string role, string directory, string prefix, string report) =>
     [
+        "--warmup-ms", warmupMilliseconds.ToString(CultureInfo.InvariantCulture),
         "worker", "raw", "--mechanism", c.TransportName, "--role", role, "--mode", c.Mode.ToString().ToLowerInvariant(),
         "--size", c.MessageSize.ToString(CultureInfo.InvariantCulture), "--count", c.Messages.ToString(CultureInfo.InvariantCulture),
         "--dir", directory, "--prefix", prefix, "--wake", c.Wake == ShmWake.Futex ? "futex" : "semaphore",

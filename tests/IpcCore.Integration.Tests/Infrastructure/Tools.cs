@@ -12,6 +12,7 @@ internal static class Tools
     public const string Hub = "myipchub";
     public const string Pub = "myipcpub";
     public const string Sub = "myipcsub";
+    public const string Bench = "myipcbench";
 
     private static readonly Lazy<string> s_repoRoot = new(FindRepoRoot);
 
