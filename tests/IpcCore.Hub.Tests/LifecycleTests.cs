@@ -42,7 +42,7 @@ public sealed class LifecycleTests
     [Test]
     public void Stop_FlushesQueuedOutput_WithinTheShutdownTimeout_AndGivesUpOnAClientThatDoesNotRead()
     {
-        InProcessHub hub = InProcessHub.Start("drain", o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1), MaxMessageSize = 64 * 1024 });
+        InProcessHub hub = InProcessHub.Start("drain", o => o with { ShutdownTimeout = TimeSpan.FromSeconds(1), MaxMessageSize = 64 * 1024, QueueBytes = 8L << 20 });
         try
         {
             using RawClient reader = RawClient.ConnectAndHandshake(hub.SocketPath, "reader");
@@ -53,7 +53,7 @@ public sealed class LifecycleTests
             byte[] payload = new byte[60 * 1024];
             for (ulong i = 1; i <= 40; i++)
             {
-                pub.Publish("d", payload, i, noAck: true); // 2.4 MB: more than the socket buffers hold
+                pub.Publish("d", payload, i, noAck: true); // 2.4 MB: more than the socket buffers hold (the queues take 8 MiB)
             }
             pub.AssertAlive();
 

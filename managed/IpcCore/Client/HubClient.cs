@@ -28,7 +28,6 @@ namespace IpcCore.Client;
 public sealed class HubClient : IAsyncDisposable, IDisposable
 {
     private const int InitialBufferSize = 64 * 1024;
-    private const int SendHighWater = 4 * 1024 * 1024;
 
     // A send within this long of the previous write's end is left to a background flush, which coalesces a
     // burst into few large writes (one system call per message caps a socket near the raw mechanism's rate,
@@ -483,13 +482,17 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         request.SetException(new OperationCanceledException(cancellationToken));
     }
 
-    /// <summary>Room for a frame at the end of the send buffer; waits while the buffer is over its high-water mark.</summary>
+    /// <summary>
+    /// Room for a frame at the end of the send buffer. A full buffer is not grown but waited on (a flush is
+    /// under way or scheduled whenever it holds anything): a burst coalesces into writes of the buffer's size,
+    /// and the steady state allocates nothing. Only a frame larger than an empty buffer grows it.
+    /// </summary>
     private Span<byte> ReserveLocked(int length)
     {
         while (true)
         {
             ThrowIfUnusableLocked();
-            if (_sendLength == 0 || _sendLength + length <= SendHighWater)
+            if (_sendLength == 0 || _sendLength + length <= _sendBuffer.Length)
             {
                 return AppendLocked(length);
             }
