@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using IpcCore.Cli;
 using MyIpcBench.Model;
 
@@ -276,7 +275,7 @@ internal sealed class RawWorker(RawOptions options)
         string? error = report.Error;
         try
         {
-            WriteReport(options.ReportPath, report);
+            Workers.WorkerReportFile.Write(options.ReportPath, report);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -289,14 +288,6 @@ internal sealed class RawWorker(RawOptions options)
         }
         Console.Error.WriteLine($"myipcbench: {error}");
         return ExitCodes.RuntimeError;
-    }
-
-    /// <summary>The report as one JSON file, written to FILE.tmp and renamed, so a reader never sees half of it.</summary>
-    private static void WriteReport(string path, WorkerReport report)
-    {
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(report, WorkerJson.Default.WorkerReport));
-        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>
