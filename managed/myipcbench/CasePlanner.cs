@@ -27,19 +27,25 @@ internal static class CasePlanner
                     {
                         foreach (BenchPath path in Paths(settings, subscribers))
                         {
-                            if (path == BenchPath.Raw && spin > 0 && transport != TransportKind.SharedMemory)
+                            int caseSpin = spin;
+                            if (path == BenchPath.Raw && transport != TransportKind.SharedMemory)
                             {
-                                continue; // the raw stream mechanisms block in the kernel; their one row is the baseline
+                                // The raw stream mechanisms block in the kernel: one row, without spin, is their baseline.
+                                if (spin != settings.Spins[0])
+                                {
+                                    continue;
+                                }
+                                caseSpin = 0;
                             }
                             if (settings.Throughput)
                             {
                                 cases.Add(new BenchCase(transport, path, size, subscribers, BenchMode.Throughput,
-                                    ThroughputMessages(settings, transport, path, size, subscribers), wake, spin));
+                                    ThroughputMessages(settings, transport, path, size, subscribers), wake, caseSpin));
                             }
                             if (settings.Latency && subscribers == settings.Subscribers[0])
                             {
                                 long trips = settings.RoundTrips ?? Math.Min(DefaultRoundTrips, settings.Iterations ?? DefaultRoundTrips);
-                                cases.Add(new BenchCase(transport, path, size, 1, BenchMode.Latency, trips, wake, spin));
+                                cases.Add(new BenchCase(transport, path, size, 1, BenchMode.Latency, trips, wake, caseSpin));
                             }
                         }
                     }
