@@ -14,7 +14,10 @@ internal static class CasePlanner
 
     private const long MinMessages = 10_000;
 
-    public static List<BenchCase> Plan(BenchSettings settings)
+    /// <param name="settings">What to measure.</param>
+    /// <param name="mqMaxMessageSize">The system's mq msgsize_max: the raw mq case sends one message per mq_send, so
+    /// larger messages have no raw row (through the hub they are split). Null: no limit.</param>
+    public static List<BenchCase> Plan(BenchSettings settings, long? mqMaxMessageSize = null)
     {
         var cases = new List<BenchCase>();
         foreach (int size in settings.MessageSizes)
@@ -27,6 +30,10 @@ internal static class CasePlanner
                     {
                         foreach (BenchPath path in Paths(settings, subscribers))
                         {
+                            if (path == BenchPath.Raw && transport == TransportKind.MessageQueue && size > mqMaxMessageSize)
+                            {
+                                continue;
+                            }
                             int caseSpin = spin;
                             if (path == BenchPath.Raw && transport != TransportKind.SharedMemory)
                             {

@@ -13,7 +13,8 @@ internal sealed class Orchestrator(CliTool tool, BenchSettings settings)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell where myipcbench itself is");
         string hub = ProgramLocator.FindHub(settings.HubPath);
-        List<BenchCase> cases = CasePlanner.Plan(settings);
+        List<BenchCase> cases = CasePlanner.Plan(settings, settings.Backends.Contains(IpcCore.Protocol.TransportKind.MessageQueue)
+            ? IpcCore.MessageQueue.Limits.MaxMessageSize : null);
         var started = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
 

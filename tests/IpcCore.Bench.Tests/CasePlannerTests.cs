@@ -51,4 +51,13 @@ public sealed class CasePlannerTests
         Assert.That(messages * 65536 / 0.8e9, Is.LessThanOrEqualTo(10.5), "about 10 s at the planner's cautious speed");
         Assert.That(CasePlanner.Plan(big with { Iterations = 1234 }).Select(c => c.Messages).Distinct(), Has.Exactly(1).Items.And.All.EqualTo(1234L));
     }
+
+    [Test]
+    public void TheRawMessageQueue_IsLeftOut_ForMessagesOverTheSystemsMessageSize()
+    {
+        var settings = new BenchSettings { MessageSizes = [1024, 65536], Backends = [TransportKind.MessageQueue], Spins = [0] };
+        List<BenchCase> cases = CasePlanner.Plan(settings, mqMaxMessageSize: 8192);
+        Assert.That(cases.Where(c => c.Path == BenchPath.Raw).Select(c => c.MessageSize).Distinct(), Has.Exactly(1).Items.And.All.EqualTo(1024));
+        Assert.That(cases.Count(c => c.Path == BenchPath.Hub && c.MessageSize == 65536), Is.EqualTo(2), "through the hub big messages are split");
+    }
 }
