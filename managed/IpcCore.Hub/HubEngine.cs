@@ -831,7 +831,15 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         int notDelivered = 0;
         foreach (ClientConnection subscriber in route)
         {
-            if (subscriber.Outbound.TryEnqueueData(raw, sequence))
+            if (!subscriber.Outbound.HasPending && !subscriber.PeerGone && subscriber.DataPath!.TryWriteData(raw, sequence))
+            {
+                // Straight into the subscriber's ring: nothing was queued ahead of it.
+                delivered++;
+                subscriber.Delivered++;
+                subscriber.FullSinceNs = 0;
+                subscriber.BytesOut += raw.Length;
+            }
+            else if (subscriber.Outbound.TryEnqueueData(raw, sequence))
             {
                 delivered++;
                 subscriber.Delivered++;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using IpcCore.Protocol;
 
 namespace IpcCore.Hub;
@@ -88,9 +87,7 @@ internal sealed class OutboundQueue : IDisposable
         }
         Span<byte> frame = Reserve(publish.Length);
         publish.CopyTo(frame);
-        frame[5] = (byte)FrameType.Data;
-        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], (ushort)FrameFlags.None);
-        BinaryPrimitives.WriteUInt64LittleEndian(frame[16..], sequence);
+        FrameWriter.PublishToData(frame, sequence);
         return true;
     }
 

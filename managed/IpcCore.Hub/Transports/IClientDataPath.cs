@@ -54,4 +54,12 @@ public interface IClientDataPath : IDisposable
 
     /// <summary>Sends what <see cref="HasPendingOutput"/> holds, without waiting.</summary>
     IoResult FlushOutput() => new(IoStatus.Success, 0);
+
+    /// <summary>
+    /// Delivers <paramref name="publish"/> as the Data frame of channel sequence <paramref name="sequence"/>
+    /// straight into the path, bypassing the outbound queue: only called when nothing is queued (the stream is
+    /// at a frame boundary and the order is kept). False when the path cannot (then the frame is queued as
+    /// usual). The shared-memory ring takes it with one copy and no trip through a queue that may be cold.
+    /// </summary>
+    bool TryWriteData(ReadOnlySpan<byte> publish, ulong sequence) => false;
 }

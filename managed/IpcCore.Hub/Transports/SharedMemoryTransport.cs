@@ -292,6 +292,18 @@ internal sealed class SharedMemoryDataPath : IClientDataPath, IPolledDataPath
         return new IoResult(IoStatus.Success, n);
     }
 
+    public bool TryWriteData(ReadOnlySpan<byte> publish, ulong sequence)
+    {
+        if (publish.Length > _producer.Ring.MaxRecord || !_producer.TryClaim(publish.Length, out Span<byte> frame))
+        {
+            return false;
+        }
+        publish.CopyTo(frame);
+        FrameWriter.PublishToData(frame, sequence);
+        _producer.Commit();
+        return true;
+    }
+
     public IoResult Write(ReadOnlySpan<byte> source)
     {
         int n = _writer.Write(source);

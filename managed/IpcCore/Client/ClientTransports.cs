@@ -18,6 +18,22 @@ internal interface IClientDataPath : IDisposable
     /// </summary>
     bool CoalescesWrites => true;
 
+    /// <summary>
+    /// Room for one whole frame of <paramref name="length"/> bytes written in place (the shm ring), or false
+    /// (the caller then sends through its buffer). On true the caller writes the frame and must call
+    /// <see cref="EndDirectWrite"/>, which publishes it.
+    /// </summary>
+    bool TryBeginDirectWrite(int length, out Span<byte> destination)
+    {
+        destination = default;
+        return false;
+    }
+
+    /// <summary>Publishes the frame written after <see cref="TryBeginDirectWrite"/>.</summary>
+    void EndDirectWrite()
+    {
+    }
+
     /// <summary>How long receives spin before sleeping (<see cref="HubClientOptions.SpinWait"/>); the shared-memory rings and the socket spin.</summary>
     long SpinNs
     {

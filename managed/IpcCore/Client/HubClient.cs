@@ -242,10 +242,26 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         name = name[..EncodeChannel(channel, name, pattern: false, nameof(channel))];
         CheckPayloadSize(channel, payload.Length);
         ulong id = NextRequestId();
+        int length = FrameWriter.FrameLength(name.Length, payload.Length);
         bool flush;
         lock (_gate)
         {
-            Span<byte> frame = ReserveLocked(FrameWriter.FrameLength(name.Length, payload.Length));
+            // Nothing buffered or being written: the frame may go straight into the path (the shm ring), one copy
+            // fewer. Otherwise it queues behind what is there.
+            if (_sendLength == 0 && !_flushing && _path is { } path && !_disposed && _state != HubConnectionState.Closed
+                && path.TryBeginDirectWrite(length, out Span<byte> direct))
+            {
+                try
+                {
+                    FrameWriter.Write(direct, FrameType.Publish, FrameFlags.NoAck, id, name, payload, priority);
+                }
+                finally
+                {
+                    path.EndDirectWrite();
+                }
+                return;
+            }
+            Span<byte> frame = ReserveLocked(length);
             FrameWriter.Write(frame, FrameType.Publish, FrameFlags.NoAck, id, name, payload, priority);
             flush = BeginFlushLocked();
         }

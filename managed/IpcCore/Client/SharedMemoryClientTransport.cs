@@ -180,6 +180,35 @@ internal sealed class SharedMemoryClientDataPath : IClientDataPath
         }
     }
 
+    public bool TryBeginDirectWrite(int length, out Span<byte> destination)
+    {
+        destination = default;
+        if (_shutdown || length > _c2h.MaxRecord)
+        {
+            return false;
+        }
+        try
+        {
+            Enter();
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // the caller's usual path reports the closed connection
+        }
+        if (_writer.Producer.TryClaim(length, out destination))
+        {
+            return true; // entered until EndDirectWrite
+        }
+        Exit();
+        return false;
+    }
+
+    public void EndDirectWrite()
+    {
+        _writer.Producer.Commit();
+        Exit();
+    }
+
     public void SendAll(ReadOnlySpan<byte> frames)
     {
         Enter();

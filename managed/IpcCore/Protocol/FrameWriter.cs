@@ -9,6 +9,17 @@ public static class FrameWriter
     /// <summary>The bytes a frame with this channel and payload takes.</summary>
     public static int FrameLength(int channelLength, int payloadLength) => FrameHeader.Size + channelLength + payloadLength;
 
+    /// <summary>
+    /// Turns a copy of a validated Publish frame into the Data frame subscribers get: the two differ only in the
+    /// header's type, flags and sequence (the channel sequence instead of the request id).
+    /// </summary>
+    public static void PublishToData(Span<byte> frame, ulong sequence)
+    {
+        frame[5] = (byte)FrameType.Data;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], (ushort)FrameFlags.None);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[16..], sequence);
+    }
+
     /// <summary>Writes a whole frame into <paramref name="destination"/>; returns the bytes written.</summary>
     public static int Write(Span<byte> destination, FrameType type, FrameFlags flags, ulong sequence,
         ReadOnlySpan<byte> channel, ReadOnlySpan<byte> payload, ushort priority = 0)
