@@ -1,4 +1,5 @@
 using IpcCore.Protocol;
+using IpcCore.Rings;
 
 namespace IpcCore.Client;
 
@@ -116,25 +117,18 @@ internal sealed class SocketDataPath : IClientDataPath
             // Busy-poll for a while before blocking: a receive thread that sleeps in recvmsg costs each message
             // a wake-up (~10 µs here, ~20 µs when the idle vCPU must be woken too).
             long end = MonotonicClock.NowNs + SpinNs;
-            for (int i = 1; ; i++)
+            for (int i = 0; ; i++)
             {
                 IoResult now = _socket.TryReceiveNow(buffer);
                 if (now.Status != IoStatus.WouldBlock)
                 {
                     return now;
                 }
-                if ((i & 7) == 1)
+                if ((i & 7) == 7 && MonotonicClock.NowNs >= end)
                 {
-                    if (MonotonicClock.NowNs >= end)
-                    {
-                        break;
-                    }
-                    Thread.Yield(); // first at once: the hub may be waiting for this core to route what we sent
+                    break;
                 }
-                else
-                {
-                    Thread.SpinWait(16);
-                }
+                RingSpin.Once(i);
             }
         }
         return _socket.TryReceive(buffer);

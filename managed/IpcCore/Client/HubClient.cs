@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using IpcCore.Protocol;
+using IpcCore.Rings;
 using Microsoft.Extensions.Logging;
 using Stopwatch = System.Diagnostics.Stopwatch;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -643,14 +644,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         long end = Stopwatch.GetTimestamp() + s_lingerTicks;
         for (int i = 0; Volatile.Read(ref _sendLength) == 0 && Stopwatch.GetTimestamp() < end; i++)
         {
-            if ((i & 7) == 7)
-            {
-                Thread.Yield();
-            }
-            else
-            {
-                Thread.SpinWait(32);
-            }
+            RingSpin.Once(i);
         }
     }
 
