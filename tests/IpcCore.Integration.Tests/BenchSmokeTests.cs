@@ -15,7 +15,8 @@ namespace IpcCore.Integration.Tests;
 [NonParallelizable]
 public sealed class BenchSmokeTests
 {
-    private static readonly TimeSpan s_runTimeout = TimeSpan.FromMinutes(4);
+    // Generous: the smoke shares two cores with the other test assemblies, which dotnet test runs at the same time.
+    private static readonly TimeSpan s_runTimeout = TimeSpan.FromMinutes(6);
     private static readonly string[] s_transports = ["shm", "socket", "mqueue", "fifo", "pipe"];
     private static readonly string[] s_requiredNumbers = ["message_size", "subscribers", "msgs_per_s", "mb_per_s", "lat_avg_us", "lat_p50_us", "lat_p99_us"];
 
@@ -38,7 +39,7 @@ public sealed class BenchSmokeTests
         string chart = Path.Combine(_directory, "chart.png");
         ChildProcess bench = ChildProcess.Start(Tools.Bench,
         [
-            "--iterations", "3000", "--round-trips", "200", "--warmup-ms", "20", "--spin-us", "0,20",
+            "--iterations", "3000", "--round-trips", "200", "--warmup-ms", "20", "--spin-us", "0",
             "--json", "--no-progress", "--chart", chart,
         ]);
         int exit = bench.WaitForExit(s_runTimeout, "myipcbench should finish");
@@ -52,9 +53,9 @@ public sealed class BenchSmokeTests
             foreach (string path in (string[])["hub", "raw"])
             {
                 var mine = rows.Where(r => r.GetProperty("transport").GetString() == transport && r.GetProperty("path").GetString() == path).ToList();
-                // shm: futex and semaphore, each without and with a spin; the others through the hub without and
-                // with a spin, and raw once (the raw stream mechanisms block in the kernel).
-                int expected = transport == "shm" ? 4 : path == "hub" ? 2 : 1;
+                // shm: futex and semaphore; the others once. (Spinning is smoked by the fan-out test: spinning
+                // processes on a machine busy with the other tests only make this one slow.)
+                int expected = transport == "shm" ? 2 : 1;
                 Assert.That(mine, Has.Count.EqualTo(expected), $"{transport} {path} rows\n{bench.StdoutText()}");
                 foreach (JsonElement row in mine)
                 {
@@ -85,11 +86,11 @@ public sealed class BenchSmokeTests
     }
 
     [Test]
-    public void FanOut_ThroughputOnly_HubOnly_CountsEverySubscriber()
+    public void FanOut_ThroughputOnly_HubOnly_WithSpin_CountsEverySubscriber()
     {
         ChildProcess bench = ChildProcess.Start(Tools.Bench,
             ["--iterations", "2000", "--warmup-ms", "20", "--backends", "shm,socket", "--subscribers", "3", "--mode", "throughput",
-             "--path", "hub", "--shm-wake", "futex", "--spin-us", "0", "--csv", "--no-progress"]);
+             "--path", "hub", "--shm-wake", "futex", "--spin-us", "20", "--csv", "--no-progress"]);
         Assert.That(bench.WaitForExit(s_runTimeout, "myipcbench should finish"), Is.Zero, bench.Describe());
         var lines = bench.StdoutLines().Where(l => l.Length > 0).ToList();
         Assert.That(lines, Has.Count.EqualTo(3), bench.Describe()); // the header and two rows
