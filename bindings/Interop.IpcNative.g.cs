@@ -413,6 +413,18 @@ internal static unsafe partial class IpcNative
     [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_Close", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Close(int fd);
 
+    /// <summary>fcntl(F_DUPFD_CLOEXEC): a new descriptor (the lowest free one) of the same open file, close-on-exec. Returns it or -errno (-EMFILE).</summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_Dup", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Dup(SafeHandle fd);
+
+    /// <summary>
+    /// Gives up root for good: setgroups(0), setresgid(gid x3), setresuid(uid x3), for every thread of the
+    /// process (glibc applies set*id to all threads). Afterwards the process has none of root's powers, such
+    /// as opening files whatever their mode. Returns 0 or -errno (-EPERM when not privileged).
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_DropPrivileges", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int DropPrivileges(uint uid, uint gid);
+
     /// <summary>read(2). Returns bytes read (0 at end of file) or -errno (-EAGAIN when non-blocking and empty).</summary>
     [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_Read", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Read(SafeHandle fd, byte* buf, int len);
@@ -750,6 +762,17 @@ internal static unsafe partial class IpcNative
     /// </summary>
     [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_RecvMsg", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int RecvMsg(SafeHandle fd, byte* buf, int len, int* fds, int maxFds, int* fdCount, int flags);
+
+    /// <summary>
+    /// recvmsg(2) for a byte stream whose messages carry descriptors in batches (one SCM_RIGHTS batch per
+    /// sendmsg): like IpcNative_RecvMsg, except that lost descriptors do not lose the bytes. When the
+    /// kernel could not hand over every descriptor (MSG_CTRUNC: the receiver's descriptor table is full,
+    /// EMFILE, or more than maxFds came) the descriptors that did arrive are closed, *fdCount is 0, *lost
+    /// is 1 and the result is still the byte count, so the stream stays framed and the caller can report
+    /// which message lost its descriptors. On Linux one call returns at most one batch.
+    /// </summary>
+    [LibraryImport(Libraries.IpcNative, EntryPoint = "IpcNative_RecvStream", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int RecvStream(SafeHandle fd, byte* buf, int len, int* fds, int maxFds, int* fdCount, int* lost, int flags);
 
     /// <summary>
     /// posix_spawn(3) of "/bin/sh -c command" with this process's environment.

@@ -393,6 +393,16 @@ IPC_EXPORT IPC_NO_GC_TRANSITION int64_t IpcNative_ClockRealtimeNs(void);
 /** close(2). Returns 0 or -errno. EINTR is not retried: Linux closes anyway. */
 IPC_EXPORT int32_t IpcNative_Close(int32_t fd);
 
+/** fcntl(F_DUPFD_CLOEXEC): a new descriptor (the lowest free one) of the same open file, close-on-exec. Returns it or -errno (-EMFILE). */
+IPC_EXPORT int32_t IpcNative_Dup(IpcFd fd);
+
+/**
+ * Gives up root for good: setgroups(0), setresgid(gid x3), setresuid(uid x3), for every thread of the
+ * process (glibc applies set*id to all threads). Afterwards the process has none of root's powers, such
+ * as opening files whatever their mode. Returns 0 or -errno (-EPERM when not privileged).
+ */
+IPC_EXPORT int32_t IpcNative_DropPrivileges(uint32_t uid, uint32_t gid);
+
 /** read(2). Returns bytes read (0 at end of file) or -errno (-EAGAIN when non-blocking and empty). */
 IPC_EXPORT int32_t IpcNative_Read(IpcFd fd, uint8_t* buf, int32_t len);
 
@@ -683,6 +693,16 @@ IPC_EXPORT int32_t IpcNative_SendMsg(IpcFd fd, const uint8_t* buf, int32_t len, 
  * and the caller should treat the connection as broken.
  */
 IPC_EXPORT int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t flags);
+
+/**
+ * recvmsg(2) for a byte stream whose messages carry descriptors in batches (one SCM_RIGHTS batch per
+ * sendmsg): like IpcNative_RecvMsg, except that lost descriptors do not lose the bytes. When the
+ * kernel could not hand over every descriptor (MSG_CTRUNC: the receiver's descriptor table is full,
+ * EMFILE, or more than maxFds came) the descriptors that did arrive are closed, *fdCount is 0, *lost
+ * is 1 and the result is still the byte count, so the stream stays framed and the caller can report
+ * which message lost its descriptors. On Linux one call returns at most one batch.
+ */
+IPC_EXPORT int32_t IpcNative_RecvStream(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t* lost, int32_t flags);
 
 /* ---------------------------------------------------------------------------
  * Child processes and resource limits (ipc_spawn.c). The caller is a .NET

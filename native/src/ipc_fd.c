@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,24 @@ int32_t IpcNative_Close(int32_t fd)
     // Not retried on EINTR: Linux releases the descriptor before it can report EINTR, and a
     // second close could hit a descriptor another thread has opened since.
     if (close(fd) < 0)
+        return ipc_neg_errno();
+    return 0;
+}
+
+int32_t IpcNative_Dup(IpcFd fd)
+{
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return copy < 0 ? ipc_neg_errno() : copy;
+}
+
+int32_t IpcNative_DropPrivileges(uint32_t uid, uint32_t gid)
+{
+    // Groups first, then the gid, then the uid: once the uid is gone nothing else may change.
+    if (setgroups(0, NULL) < 0)
+        return ipc_neg_errno();
+    if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0)
+        return ipc_neg_errno();
+    if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)
         return ipc_neg_errno();
     return 0;
 }

@@ -513,6 +513,46 @@ static void test_process(void)
     FAIL(IpcNative_Kill(child, 0), ESRCH);
 }
 
+static void test_dup(void)
+{
+    int32_t pipeFds[2];
+    PASS(IpcNative_Pipe2(pipeFds, 0));
+    int32_t copy = (int32_t)PASS(IpcNative_Dup(pipeFds[1]));
+    CHECK(copy != pipeFds[1]);
+    CHECK_EQ(IpcNative_GetCloseOnExec(copy), 1);
+    // The copy writes into the same pipe.
+    PASS(IpcNative_Write(copy, (const uint8_t*)"x", 1));
+    uint8_t b = 0;
+    CHECK_EQ(PASS(IpcNative_Read(pipeFds[0], &b, 1)), 1);
+    CHECK_EQ(b, 'x');
+    PASS(IpcNative_Close(copy));
+    FAIL(IpcNative_Dup(copy), EBADF);
+    PASS(IpcNative_Close(pipeFds[0]));
+    PASS(IpcNative_Close(pipeFds[1]));
+}
+
+static void test_drop_privileges(void)
+{
+    pid_t child = ipct_fork();
+    if (child == 0)
+    {
+        if (geteuid() == 0)
+        {
+            PASS(IpcNative_DropPrivileges(65534, 65534));
+            CHECK_EQ(geteuid(), 65534);
+            CHECK_EQ(getegid(), 65534);
+            // And for good: root cannot be had back.
+            FAIL(IpcNative_DropPrivileges(0, 0), EPERM);
+        }
+        else
+        {
+            FAIL(IpcNative_DropPrivileges(0, 0), EPERM);
+        }
+        ipct_child_exit();
+    }
+    ipct_wait_child(child);
+}
+
 TEST_LIST = {
     { "close", test_close },
     { "pipe_read_write", test_pipe_read_write },
@@ -527,5 +567,7 @@ TEST_LIST = {
     { "poll", test_poll },
     { "epoll", test_epoll },
     { "process", test_process },
+    { "dup", test_dup },
+    { "drop_privileges", test_drop_privileges },
     { NULL, NULL },
 };
