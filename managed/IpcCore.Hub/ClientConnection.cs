@@ -20,14 +20,14 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
     private EventLoop? _loop;
 
     public ClientConnection(ulong id, UnixSocket? control, PeerCredentials peer, int maxFrameLength, int queueMessages, long queueBytes,
-        IConnectionEvents? events = null)
+        IConnectionEvents? events = null, int maxDescriptorsInFlight = int.MaxValue)
     {
         Id = id;
         Control = control;
         Peer = peer;
         _events = events;
         Inbound = new FrameAssembler(maxFrameLength);
-        Outbound = new OutboundQueue(queueMessages, queueBytes);
+        Outbound = new OutboundQueue(queueMessages, queueBytes, maxDescriptorsInFlight);
         // Until Hello, frames come over the control socket.
         DataPath = control is null ? null : new SocketDataPath(control);
     }
@@ -47,6 +47,9 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
     public IClientDataPath? DataPath { get; private set; }
 
     public FrameAssembler Inbound { get; }
+
+    /// <summary>Descriptor batches received from the client and not yet claimed by a Publish (in arrival order).</summary>
+    public DescriptorInbox InboundDescriptors { get; } = new();
 
     public OutboundQueue Outbound { get; }
 
@@ -246,6 +249,7 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
         DataPath?.Dispose();
         Control?.Dispose();
         Inbound.Dispose();
+        InboundDescriptors.Dispose();
         Outbound.Dispose();
     }
 

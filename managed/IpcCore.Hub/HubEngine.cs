@@ -321,7 +321,8 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 Invariant($"the hub has {_connections.Count} connections open (limit {_options.MaxClients} clients)"));
             return;
         }
-        var connection = new ClientConnection(id, socket, peer, _maxFrameLength, _options.QueueMessages, _options.QueueBytes, this);
+        var connection = new ClientConnection(id, socket, peer, _maxFrameLength, _options.QueueMessages, _options.QueueBytes, this,
+            _options.MaxDescriptorsInFlight);
         try
         {
             connection.Register(_loop);
@@ -487,7 +488,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
             {
                 return;
             }
-            IoResult result = path.Read(space);
+            IoResult result = path.Read(space, connection.InboundDescriptors);
             switch (result.Status)
             {
                 case IoStatus.Success:
@@ -496,6 +497,14 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                     connection.BytesIn += n;
                     budget -= n;
                     ProcessInbound(connection);
+                    if (connection.InboundDescriptors.Descriptors > _options.MaxDescriptorsInFlight && !connection.Closing)
+                    {
+                        // Batches ride with their frames' first bytes, so a well-behaved client has at most one
+                        // unclaimed here: these are descriptors no message will claim.
+                        Fatal(connection, ProtocolErrorCode.TooManyDescriptors, Invariant(
+                            $"{connection.InboundDescriptors.Descriptors} descriptors arrived that no message claims (--max-fds-in-flight {_options.MaxDescriptorsInFlight})"));
+                        return;
+                    }
                     if (n < space.Length)
                     {
                         return; // drained for now
@@ -672,7 +681,8 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         }
         ReadOnlySpan<byte> extension = path.WelcomeExtension;
         Span<byte> payload = stackalloc byte[WelcomePayload.Size + extension.Length];
-        new WelcomePayload(connection.Id, _options.MaxMessageSize, _hubPid, transport.Kind).Write(payload);
+        int maxDescriptors = path.Descriptors == DescriptorCarriage.None ? 0 : _options.MaxDescriptorsPerMessage;
+        new WelcomePayload(connection.Id, _options.MaxMessageSize, _hubPid, transport.Kind, maxDescriptors).Write(payload);
         extension.CopyTo(payload[WelcomePayload.Size..]);
         if (path.SharesControlSocket)
         {
@@ -796,9 +806,19 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     /// </summary>
     private Outcome HandlePublish(ClientConnection connection, in Frame frame, ReadOnlySpan<byte> raw)
     {
+        int descriptorCount = frame.DescriptorCount;
+        if (descriptorCount > 0)
+        {
+            Outcome? refused = CheckDescriptors(connection, frame, descriptorCount);
+            if (refused is { } outcome)
+            {
+                return outcome;
+            }
+        }
         Channel? channel = Router.GetOrAddChannel(frame.Channel);
         if (channel is null)
         {
+            DiscardDescriptors(connection, descriptorCount);
             Refuse(connection, frame.Sequence, ProtocolErrorCode.TooManyChannels,
                 Invariant($"the hub routes {Router.Channels.Count} channels, its limit (--max-channels {Router.MaxChannels})"));
             return Outcome.Consumed;
@@ -814,7 +834,8 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
             bool fits = true;
             foreach (ClientConnection subscriber in route)
             {
-                if (!subscriber.Outbound.CanAccept(raw.Length))
+                int carried = descriptorCount > 0 && CarriesDescriptors(subscriber) ? descriptorCount : 0;
+                if ((descriptorCount == 0 || carried > 0) && !subscriber.Outbound.CanAccept(raw.Length, carried))
                 {
                     fits = false;
                     MarkBlocker(subscriber);
@@ -829,6 +850,33 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         ulong sequence = ++channel.Sequence;
         int delivered = 0;
         int notDelivered = 0;
+        int cannotCarry = 0;
+        if (descriptorCount > 0)
+        {
+            RouteWithDescriptors(connection, raw, sequence, route, ref delivered, ref notDelivered, ref cannotCarry);
+        }
+        else
+        {
+            RoutePlain(raw, sequence, route, ref delivered, ref notDelivered);
+        }
+        if (ReferenceEquals(connection.StalledOn, channel))
+        {
+            // This was the channel's first waiter: it is through.
+            channel.Waiters!.RemoveAt(0);
+            connection.StalledOn = null;
+            HubLog.PublisherResumed(_logger, connection.Id);
+        }
+        connection.Published++;
+        if ((frame.Flags & FrameFlags.NoAck) == 0)
+        {
+            connection.Outbound.EnqueueAck(frame.Sequence, new AckPayload(delivered, notDelivered, sequence, cannotCarry));
+            MarkDirty(connection);
+        }
+        return Outcome.Consumed;
+    }
+
+    private void RoutePlain(ReadOnlySpan<byte> raw, ulong sequence, ReadOnlySpan<ClientConnection> route, ref int delivered, ref int notDelivered)
+    {
         foreach (ClientConnection subscriber in route)
         {
             if (!subscriber.Outbound.HasPending && !subscriber.PeerGone && subscriber.DataPath!.TryWriteData(raw, sequence))
@@ -853,20 +901,141 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 _dropsPending = true;
             }
         }
-        if (ReferenceEquals(connection.StalledOn, channel))
+    }
+
+    /// <summary>
+    /// Routes a Publish that carries descriptors (already checked by <see cref="CheckDescriptors"/>, its batch first
+    /// in the publisher's inbox). The hub keeps one copy of the batch, referenced by every socket subscriber's queue
+    /// until sent; pipe subscribers get it ahead on their control socket now; subscribers whose transport cannot
+    /// carry descriptors do not get the message and are counted for the Ack.
+    /// </summary>
+    private void RouteWithDescriptors(ClientConnection publisher, ReadOnlySpan<byte> raw, ulong sequence, ReadOnlySpan<ClientConnection> route,
+        ref int delivered, ref int notDelivered, ref int cannotCarry)
+    {
+        publisher.InboundDescriptors.TryTake(out DescriptorBatch batch);
+        var shared = new SharedDescriptors(batch.TakeHandles());
+        batch.Dispose();
+        try
         {
-            // This was the channel's first waiter: it is through.
-            channel.Waiters!.RemoveAt(0);
-            connection.StalledOn = null;
-            HubLog.PublisherResumed(_logger, connection.Id);
+            foreach (ClientConnection subscriber in route)
+            {
+                DescriptorCarriage carriage = subscriber.PeerGone ? DescriptorCarriage.None : subscriber.DataPath!.Descriptors;
+                bool queued = false;
+                if (carriage == DescriptorCarriage.None)
+                {
+                    cannotCarry += subscriber.PeerGone ? 0 : 1;
+                }
+                else if (!subscriber.Outbound.CanAccept(raw.Length, shared.Count))
+                {
+                    // Over the queue's byte, frame or descriptor limit (the drop policy): as for any message.
+                }
+                else if (carriage == DescriptorCarriage.InBand)
+                {
+                    queued = subscriber.Outbound.TryEnqueueData(raw, sequence, shared, inBand: true);
+                }
+                else if (SendAhead(subscriber, shared))
+                {
+                    queued = subscriber.Outbound.TryEnqueueData(raw, sequence, shared, inBand: false);
+                }
+                if (queued)
+                {
+                    delivered++;
+                    subscriber.Delivered++;
+                    subscriber.FullSinceNs = 0;
+                    MarkDirty(subscriber);
+                }
+                else
+                {
+                    notDelivered++;
+                    if (carriage != DescriptorCarriage.None)
+                    {
+                        subscriber.Dropped++;
+                        _dropsPending = true;
+                    }
+                }
+            }
         }
-        connection.Published++;
-        if ((frame.Flags & FrameFlags.NoAck) == 0)
+        finally
         {
-            connection.Outbound.EnqueueAck(frame.Sequence, new AckPayload(delivered, notDelivered, sequence));
-            MarkDirty(connection);
+            shared.Release(); // the publish's own reference: the queues hold theirs
         }
-        return Outcome.Consumed;
+    }
+
+    /// <summary>Sends a batch on a pipe subscriber's control socket; false (logged) when it cannot take it now.</summary>
+    private bool SendAhead(ClientConnection subscriber, SharedDescriptors shared)
+    {
+        try
+        {
+            IoResult sent = subscriber.DataPath!.SendDescriptorsAhead(shared.Handles);
+            if (sent.Status == IoStatus.Success)
+            {
+                return true;
+            }
+            HubLog.DescriptorsNotSent(_logger, subscriber.Id, subscriber.Name, sent.Status.ToString());
+            return false;
+        }
+        catch (IpcException e)
+        {
+            HubLog.DescriptorsNotSent(_logger, subscriber.Id, subscriber.Name, e.Message);
+            return false;
+        }
+    }
+
+    private static bool CarriesDescriptors(ClientConnection subscriber)
+        => !subscriber.PeerGone && subscriber.DataPath is { Descriptors: not DescriptorCarriage.None };
+
+    /// <summary>
+    /// Checks the descriptors a Publish declares against what arrived and the limits; leaves the batch first in
+    /// the publisher's inbox when the publish may go on (null), else answers and returns the outcome.
+    /// </summary>
+    private Outcome? CheckDescriptors(ClientConnection connection, in Frame frame, int declared)
+    {
+        IClientDataPath path = connection.DataPath!;
+        if (path.Descriptors == DescriptorCarriage.None)
+        {
+            Refuse(connection, frame.Sequence, ProtocolErrorCode.DescriptorsNotSupported, Invariant(
+                $"the message declares {declared} descriptors, but the {TransportName(path.Kind)} transport cannot carry descriptors (only socket and pipe can)"));
+            return Outcome.Consumed;
+        }
+        DescriptorInbox inbox = connection.InboundDescriptors;
+        if (inbox.Batches == 0 && path.Descriptors == DescriptorCarriage.Ahead && !path.ReceiveDescriptorsAhead(inbox))
+        {
+            return Fatal(connection, ProtocolErrorCode.DescriptorsLost, "the control connection ended before the message's descriptors came");
+        }
+        if (!inbox.TryPeek(out DescriptorBatch batch))
+        {
+            return Fatal(connection, ProtocolErrorCode.DescriptorsLost, Invariant(
+                $"the message declares {declared} descriptors, but none arrived with it (they must be attached to the frame's first byte)"));
+        }
+        if (batch.IsLost)
+        {
+            DiscardDescriptors(connection, declared);
+            Refuse(connection, frame.Sequence, ProtocolErrorCode.DescriptorsLost, Invariant(
+                $"the hub could not take the message's {declared} descriptors (MSG_CTRUNC: its descriptor table is full, EMFILE); the message was not routed"));
+            return Outcome.Consumed;
+        }
+        if (batch.Count != declared)
+        {
+            return Fatal(connection, ProtocolErrorCode.InvalidFlags, Invariant(
+                $"the message declares {declared} descriptors, but {batch.Count} arrived with it"));
+        }
+        if (declared > _options.MaxDescriptorsPerMessage)
+        {
+            DiscardDescriptors(connection, declared);
+            Refuse(connection, frame.Sequence, ProtocolErrorCode.TooManyDescriptors, Invariant(
+                $"the message carries {declared} descriptors, over the hub's limit (--max-fds-per-message {_options.MaxDescriptorsPerMessage})"));
+            return Outcome.Consumed;
+        }
+        return null;
+    }
+
+    /// <summary>Closes the batch of a Publish that is refused (nothing when it declared none).</summary>
+    private static void DiscardDescriptors(ClientConnection connection, int declared)
+    {
+        if (declared > 0 && connection.InboundDescriptors.TryTake(out DescriptorBatch batch))
+        {
+            batch.Dispose();
+        }
     }
 
     private Outcome Stall(ClientConnection connection, Channel channel)
@@ -1104,8 +1273,8 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 }
                 while (queue.HasPending && !path.HasPendingOutput && !connection.PeerGone)
                 {
-                    ReadOnlySpan<byte> pending = queue.Pending;
-                    IoResult result = connection.DataPath!.Write(pending);
+                    ReadOnlySpan<byte> pending = queue.NextWrite(out SharedDescriptors? attach);
+                    IoResult result = attach is null ? path.Write(pending) : path.WriteWithDescriptors(pending, attach.Handles);
                     if (result.Status == IoStatus.Success)
                     {
                         queue.Advance(result.BytesTransferred);
@@ -1411,15 +1580,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
 
     // --- helpers ---------------------------------------------------------------------------------
 
-    private static string TransportName(TransportKind kind) => kind switch
-    {
-        TransportKind.Socket => "socket",
-        TransportKind.Fifo => "fifo",
-        TransportKind.MessageQueue => "mqueue",
-        TransportKind.SharedMemory => "shm",
-        TransportKind.Pipe => "pipe",
-        _ => ((int)kind).ToString(CultureInfo.InvariantCulture),
-    };
+    private static string TransportName(TransportKind kind) => TransportNames.Of(kind);
 
     private static string Utf8(ReadOnlySpan<byte> bytes) => System.Text.Encoding.UTF8.GetString(bytes);
 

@@ -68,6 +68,9 @@ internal static partial class HubLog
     [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "client {Id} '{Name}': request {RequestId} refused with {Code}: {Reason}")]
     public static partial void RequestRefused(ILogger logger, ulong id, string name, ulong requestId, ProtocolErrorCode code, string reason);
 
+    [LoggerMessage(EventId = 307, Level = LogLevel.Warning, Message = "client {Id} '{Name}': a message's descriptors could not be sent ahead on its control socket ({Reason}); it does not get the message")]
+    public static partial void DescriptorsNotSent(ILogger logger, ulong id, string name, string reason);
+
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "client {Id} '{Name}' closed the connection inside a frame ({Have} of {Needed} bytes received)")]
     public static partial void TruncatedFrame(ILogger logger, ulong id, string name, long have, long needed);
 

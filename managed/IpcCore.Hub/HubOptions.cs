@@ -101,6 +101,16 @@ public sealed record HubOptions
     /// <summary>The message size of each per-client message queue (<c>--mq-message-size</c>; the unprivileged default limit is 8192). Larger frames are split.</summary>
     public int MessageQueueMessageSize { get; init; } = 8192;
 
+    /// <summary>The most descriptors one message may carry (socket and pipe clients; 1..253, SCM_MAX_FD).</summary>
+    public int MaxDescriptorsPerMessage { get; init; } = 16;
+
+    /// <summary>
+    /// The most descriptors in the hub's hands for one client: queued for it and not yet sent (a message that
+    /// would pass it waits, or is dropped, like one that does not fit the queue), or received from it and not
+    /// yet claimed by a message (more is a protocol error).
+    /// </summary>
+    public int MaxDescriptorsInFlight { get; init; } = 256;
+
     /// <summary>The largest frame a client can be sent: a maximum-size Data frame with the longest channel.</summary>
     public long MaxDataFrameLength => FrameHeader.Size + (long)FrameHeader.MaxChannelLength + MaxMessageSize;
 
@@ -175,6 +185,14 @@ public sealed record HubOptions
             {
                 return problem;
             }
+        }
+        if (MaxDescriptorsPerMessage < 1 || MaxDescriptorsPerMessage > UnixSocket.MaxDescriptorsPerMessage)
+        {
+            return Invariant($"--max-fds-per-message must be between 1 and {UnixSocket.MaxDescriptorsPerMessage} (got {MaxDescriptorsPerMessage})");
+        }
+        if (MaxDescriptorsInFlight < MaxDescriptorsPerMessage || MaxDescriptorsInFlight > 1_000_000)
+        {
+            return Invariant($"--max-fds-in-flight must be between --max-fds-per-message ({MaxDescriptorsPerMessage}) and 1000000 (got {MaxDescriptorsInFlight})");
         }
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromHours(1))
         {

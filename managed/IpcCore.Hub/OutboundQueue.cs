@@ -11,6 +11,13 @@ namespace IpcCore.Hub;
 /// is over its limits (<see cref="IsOverLimit"/>), which bounds them too. Frame boundaries are kept as
 /// end offsets in a ring, so the frame count drops as bytes are written.
 /// </summary>
+/// <remarks>
+/// A Data frame with descriptors records where it starts. On a socket (<c>inBand</c>) the queue holds a
+/// reference to the descriptors and <see cref="NextWrite"/> cuts the stream there, so they leave attached to the
+/// frame's first byte (one batch per sendmsg, in frame order: what the receiver's <see cref="DescriptorInbox"/>
+/// relies on). Over a pipe they were sent ahead on the control socket and only their count is kept, to bound
+/// what one client has in flight (<see cref="MaxDescriptors"/>).
+/// </remarks>
 internal sealed class OutboundQueue : IDisposable
 {
     /// <summary>The buffer size a queue starts with and shrinks back to when it empties.</summary>
@@ -37,15 +44,26 @@ internal sealed class OutboundQueue : IDisposable
     private long _frontStart;     // stream offset where the front frame begins
     private int _peak;            // most bytes queued since the queue last emptied
     private int _calmEmpties;     // empties in a row with _peak <= ShrinkAbove
+    private DescriptorEntry[] _fds = new DescriptorEntry[8]; // frames with descriptors, a ring in stream order
+    private int _fdsHead;
+    private int _fdsCount;
 
-    public OutboundQueue(int maxMessages, long maxBytes)
+    public OutboundQueue(int maxMessages, long maxBytes, int maxDescriptors = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDescriptors, 1);
         MaxMessages = maxMessages;
         MaxBytes = maxBytes;
+        MaxDescriptors = maxDescriptors;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
     }
+
+    /// <summary>The descriptor limit (descriptors of queued frames whose first byte is not written yet).</summary>
+    public int MaxDescriptors { get; }
+
+    /// <summary>Descriptors of queued frames whose first byte is not written yet.</summary>
+    public int QueuedDescriptors { get; private set; }
 
     /// <summary>The frame limit.</summary>
     public int MaxMessages { get; }
@@ -68,8 +86,10 @@ internal sealed class OutboundQueue : IDisposable
     /// <summary>The buffer's size (tests).</summary>
     public int Capacity => _buffer.Length;
 
-    /// <summary>Whether a frame of <paramref name="frameLength"/> bytes fits both limits.</summary>
-    public bool CanAccept(int frameLength) => _endsCount < MaxMessages && (long)Bytes + frameLength <= MaxBytes;
+    /// <summary>Whether a frame of <paramref name="frameLength"/> bytes (with <paramref name="descriptors"/> descriptors) fits the limits.</summary>
+    public bool CanAccept(int frameLength, int descriptors = 0)
+        => _endsCount < MaxMessages && (long)Bytes + frameLength <= MaxBytes
+           && (descriptors == 0 || (long)QueuedDescriptors + descriptors <= MaxDescriptors);
 
     /// <summary>Whether the queue is at or over a limit (the client's own requests then wait).</summary>
     public bool IsOverLimit => _endsCount >= MaxMessages || Bytes >= MaxBytes;
@@ -89,6 +109,72 @@ internal sealed class OutboundQueue : IDisposable
         publish.CopyTo(frame);
         FrameWriter.PublishToData(frame, sequence);
         return true;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="publish"/> as a Data frame carrying <paramref name="descriptors"/>, if it fits the
+    /// limits. <paramref name="inBand"/>: the queue keeps a reference and the descriptors leave with the frame's
+    /// first byte (see <see cref="NextWrite"/>); otherwise they were already sent ahead and only count.
+    /// </summary>
+    public bool TryEnqueueData(ReadOnlySpan<byte> publish, ulong sequence, SharedDescriptors descriptors, bool inBand)
+    {
+        ArgumentNullException.ThrowIfNull(descriptors);
+        if (!CanAccept(publish.Length, descriptors.Count))
+        {
+            return false;
+        }
+        long start = _written + Bytes;
+        if (inBand)
+        {
+            descriptors.Retain();
+        }
+        if (_fdsCount == _fds.Length)
+        {
+            GrowDescriptorEntries();
+        }
+        _fds[(_fdsHead + _fdsCount) & (_fds.Length - 1)] = new DescriptorEntry(start, inBand ? descriptors : null, descriptors.Count);
+        _fdsCount++;
+        QueuedDescriptors += descriptors.Count;
+        Span<byte> frame = Reserve(publish.Length);
+        publish.CopyTo(frame);
+        FrameWriter.PublishToData(frame, sequence);
+        return true;
+    }
+
+    /// <summary>
+    /// The bytes to write next and the descriptors to attach to them (null: a plain write). The stream is cut
+    /// before a frame with in-band descriptors, and again before the next one, so that each batch leaves with
+    /// its frame's first byte. After writing, call <see cref="Advance"/> (it knows whether the batch went).
+    /// </summary>
+    public ReadOnlySpan<byte> NextWrite(out SharedDescriptors? attach)
+    {
+        attach = null;
+        int pending = Bytes;
+        for (int i = 0; i < _fdsCount; i++)
+        {
+            ref DescriptorEntry entry = ref _fds[(_fdsHead + i) & (_fds.Length - 1)];
+            if (entry.Set is null)
+            {
+                continue;
+            }
+            int before = (int)(entry.Start - _written);
+            if (before > 0)
+            {
+                return _buffer.AsSpan(_head, before);
+            }
+            attach = entry.Set;
+            // Up to the next frame with in-band descriptors.
+            for (int j = i + 1; j < _fdsCount; j++)
+            {
+                ref DescriptorEntry next = ref _fds[(_fdsHead + j) & (_fds.Length - 1)];
+                if (next.Set is not null)
+                {
+                    return _buffer.AsSpan(_head, (int)(next.Start - _written));
+                }
+            }
+            break;
+        }
+        return _buffer.AsSpan(_head, pending);
     }
 
     /// <summary>Reserves <paramref name="length"/> bytes for a control frame (never refused) and records it as one frame.</summary>
@@ -119,6 +205,16 @@ internal sealed class OutboundQueue : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Bytes);
         _head += count;
         _written += count;
+        // Frames whose first byte is out have their descriptors delivered (attached to it, or sent ahead).
+        while (_fdsCount > 0 && _fds[_fdsHead].Start < _written)
+        {
+            DescriptorEntry entry = _fds[_fdsHead];
+            _fds[_fdsHead] = default;
+            _fdsHead = (_fdsHead + 1) & (_fds.Length - 1);
+            _fdsCount--;
+            QueuedDescriptors -= entry.Count;
+            entry.Set?.Release();
+        }
         while (_endsCount > 0 && _ends[_endsHead] <= _written)
         {
             _frontStart = _ends[_endsHead];
@@ -159,10 +255,44 @@ internal sealed class OutboundQueue : IDisposable
             _head = _tail = 0;
             _endsCount = 0;
         }
+        ReleaseDescriptorsFrom(_written + Bytes);
     }
+
+    /// <summary>Lets go of the descriptors of frames starting at or after stream offset <paramref name="start"/> (thrown away).</summary>
+    private void ReleaseDescriptorsFrom(long start)
+    {
+        while (_fdsCount > 0)
+        {
+            int last = (_fdsHead + _fdsCount - 1) & (_fds.Length - 1);
+            if (_fds[last].Start < start)
+            {
+                break;
+            }
+            DescriptorEntry entry = _fds[last];
+            _fds[last] = default;
+            _fdsCount--;
+            QueuedDescriptors -= entry.Count;
+            entry.Set?.Release();
+        }
+    }
+
+    private void GrowDescriptorEntries()
+    {
+        var larger = new DescriptorEntry[_fds.Length * 2];
+        for (int i = 0; i < _fdsCount; i++)
+        {
+            larger[i] = _fds[(_fdsHead + i) & (_fds.Length - 1)];
+        }
+        _fds = larger;
+        _fdsHead = 0;
+    }
+
+    /// <summary>Where a frame with descriptors starts (stream offset), and its descriptors when the queue holds them.</summary>
+    private readonly record struct DescriptorEntry(long Start, SharedDescriptors? Set, int Count);
 
     public void Dispose()
     {
+        ReleaseDescriptorsFrom(long.MinValue);
         byte[] buffer = _buffer;
         _buffer = [];
         _head = _tail = 0;

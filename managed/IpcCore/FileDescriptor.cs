@@ -18,6 +18,17 @@ public static class FileDescriptor
     public const int MaxPollHandles = 64;
 
     /// <summary>
+    /// A new descriptor of the same open file (fcntl F_DUPFD_CLOEXEC): shares the file offset and status
+    /// flags, but is closed on its own.
+    /// </summary>
+    /// <exception cref="IpcException">EMFILE when this process's descriptor table is full; EBADF.</exception>
+    public static SafeFdHandle Duplicate(SafeHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return new SafeFdHandle(Check(IpcNative.Dup(handle), "fcntl(F_DUPFD_CLOEXEC)", null, handle));
+    }
+
+    /// <summary>
     /// Reads up to <paramref name="buffer"/>.Length bytes. Returns the count, 0 at end of file (the
     /// writer closed) or when <paramref name="buffer"/> is empty.
     /// </summary>

@@ -339,6 +339,38 @@ public sealed class UnixSocket : IDisposable
         return FileDescriptor.ToReadResult(result, buffer.Length, "recvmsg", Path, _handle);
     }
 
+    /// <summary>
+    /// Receives stream bytes into <paramref name="buffer"/>, and the descriptor batch that came with them (if
+    /// any) into <paramref name="inbox"/>: wrapped in handles the inbox owns or, when the kernel could not hand
+    /// it over (MSG_CTRUNC, typically EMFILE: this process's descriptor table is full), as a lost batch. Unlike
+    /// <see cref="TryReceiveWithDescriptors"/> the bytes are never discarded, so the stream stays framed and the
+    /// message whose descriptors were lost can be told so. One call takes at most one batch.
+    /// </summary>
+    /// <param name="dontWait">MSG_DONTWAIT: never block, even on a blocking socket.</param>
+    public unsafe IoResult TryReceiveStream(Span<byte> buffer, DescriptorInbox inbox, bool dontWait = false)
+    {
+        ArgumentNullException.ThrowIfNull(inbox);
+        ThrowIfDisposed();
+        int* fds = stackalloc int[MaxDescriptorsPerMessage];
+        int fdCount = 0;
+        int lost = 0;
+        int result;
+        fixed (byte* p = buffer)
+        {
+            result = IpcNative.RecvStream(_handle, p, buffer.Length, fds, MaxDescriptorsPerMessage, &fdCount, &lost,
+                dontWait ? (int)MsgFlags.MSG_DONTWAIT : 0);
+        }
+        if (fdCount > 0)
+        {
+            inbox.Add(DescriptorBatch.Received(TakeOwnership(new ReadOnlySpan<int>(fds, fdCount))));
+        }
+        else if (lost != 0)
+        {
+            inbox.Add(DescriptorBatch.Lost());
+        }
+        return FileDescriptor.ToReadResult(result, buffer.Length, "recvmsg", Path, _handle);
+    }
+
     /// <summary>Shuts down sending (the peer reads end of stream), receiving, or both, for every descriptor of this socket.</summary>
     public void Shutdown(SocketShutdown how)
     {

@@ -39,6 +39,8 @@ internal static class Program
         var maxClients = CountOption("--max-clients", "The most clients at once.", defaults.MaxClients);
         var maxChannels = CountOption("--max-channels", "The most channels the hub tracks.", defaults.MaxChannels);
         var maxSubscriptions = CountOption("--max-subscriptions", "The most subscriptions per client.", defaults.MaxSubscriptionsPerClient);
+        var maxFdsPerMessage = CountOption("--max-fds-per-message", "The most file descriptors one message may carry (socket and pipe clients; at most 253).", defaults.MaxDescriptorsPerMessage);
+        var maxFdsInFlight = CountOption("--max-fds-in-flight", "The most file descriptors the hub holds for one client (queued for it, or received and not yet routed); a message that would pass it waits or is dropped like one that does not fit the queue.", defaults.MaxDescriptorsInFlight);
         var queueMessages = CountOption("--queue-messages", "A client's outbound queue limit in messages.", defaults.QueueMessages);
         var queueBytes = SizeOption("--queue-bytes", "A client's outbound queue limit in bytes (at least one maximum-size frame; by default two, if that is more than 2 MiB). A full queue stalls publishers (or drops, per --slow-policy); keeping it small keeps a fast stream in the caches.", defaults.QueueBytes);
         var shmRingSize = SizeOption("--shm-ring-size", "The data bytes of each shared-memory ring, a power of two from 4 KiB to 1 GiB (two rings per shm client).", defaults.ShmRingSize);
@@ -95,7 +97,7 @@ internal static class Program
             "Exit codes: 0 clean shutdown, 1 runtime error (e.g. another hub is running on the directory, the socket cannot be bound), " +
             "2 usage error (unknown option or invalid value).")
         {
-            dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, queueMessages, queueBytes,
+            dir, logLevel, groupAccess, maxMessageSize, maxClients, maxChannels, maxSubscriptions, maxFdsPerMessage, maxFdsInFlight, queueMessages, queueBytes,
             slowPolicy, slowDeadline, shutdownTimeout, handshakeTimeout, shmRingSize, shmWake, spinUs, mqDepth, mqMessageSize, noInbox, children, childSubs, backends,
         };
 
@@ -121,6 +123,8 @@ internal static class Program
                 ShmRingSize = Value(result, shmRingSize, defaults.ShmRingSize),
                 SharedMemoryWake = Value(result, shmWake, defaults.SharedMemoryWake),
                 SpinWait = TimeSpan.FromTicks(result.GetValue(spinUs) * TimeSpan.TicksPerMicrosecond),
+                MaxDescriptorsPerMessage = Value(result, maxFdsPerMessage, defaults.MaxDescriptorsPerMessage),
+                MaxDescriptorsInFlight = Value(result, maxFdsInFlight, defaults.MaxDescriptorsInFlight),
                 MessageQueueDepth = Value(result, mqDepth, defaults.MessageQueueDepth),
                 MessageQueueMessageSize = (int)Math.Min(Value(result, mqMessageSize, defaults.MessageQueueMessageSize), int.MaxValue),
                 Inbox = !result.GetValue(noInbox),

@@ -59,7 +59,7 @@ public sealed class PipeTransport : IHubTransport
     public IClientDataPath CreateDataPath(ulong clientId, UnixSocket control)
     {
         ArgumentNullException.ThrowIfNull(control);
-        return StreamPairDataPath.CreatePipes(_pipeSize);
+        return StreamPairDataPath.CreatePipes(_pipeSize, control);
     }
 
     public void Dispose()

@@ -43,6 +43,35 @@ public interface IClientDataPath : IDisposable
     /// <summary>Reads what is available, without waiting: bytes, WouldBlock, EndOfStream or PeerClosed.</summary>
     IoResult Read(Span<byte> destination);
 
+    /// <summary>
+    /// Like <see cref="Read"/>, and a descriptor batch that came with the bytes goes to <paramref name="inbox"/>
+    /// (the socket). Paths that carry no descriptors in their stream just read.
+    /// </summary>
+    IoResult Read(Span<byte> destination, DescriptorInbox inbox) => Read(destination);
+
+    /// <summary>How the path carries descriptors attached to messages.</summary>
+    DescriptorCarriage Descriptors => DescriptorCarriage.None;
+
+    /// <summary>
+    /// <see cref="DescriptorCarriage.InBand"/>: writes <paramref name="source"/> with <paramref name="descriptors"/>
+    /// attached to its first byte (one sendmsg); "would block" means nothing, descriptors included, was sent.
+    /// </summary>
+    IoResult WriteWithDescriptors(ReadOnlySpan<byte> source, ReadOnlySpan<SafeHandle> descriptors)
+        => throw new NotSupportedException($"the {Kind} transport carries no descriptors");
+
+    /// <summary>
+    /// <see cref="DescriptorCarriage.Ahead"/>: sends one batch on the side channel now, before the frame it belongs
+    /// to is written; "would block" means it was not sent.
+    /// </summary>
+    IoResult SendDescriptorsAhead(ReadOnlySpan<SafeHandle> descriptors)
+        => throw new NotSupportedException($"the {Kind} transport carries no descriptors");
+
+    /// <summary>
+    /// <see cref="DescriptorCarriage.Ahead"/>: moves the next batch waiting on the side channel (if one is there)
+    /// into <paramref name="inbox"/>, without waiting; false when the side channel ended.
+    /// </summary>
+    bool ReceiveDescriptorsAhead(DescriptorInbox inbox) => true;
+
     /// <summary>Writes what fits, without waiting: bytes taken, WouldBlock or PeerClosed.</summary>
     IoResult Write(ReadOnlySpan<byte> source);
 
@@ -62,4 +91,20 @@ public interface IClientDataPath : IDisposable
     /// usual). The shared-memory ring takes it with one copy and no trip through a queue that may be cold.
     /// </summary>
     bool TryWriteData(ReadOnlySpan<byte> publish, ulong sequence) => false;
+}
+
+/// <summary>How a client's data path carries the descriptors attached to messages.</summary>
+public enum DescriptorCarriage
+{
+    /// <summary>It cannot (FIFO, message queue, shared memory): such messages are not sent to the client.</summary>
+    None,
+
+    /// <summary>Attached to the first byte of their frame in the same stream (the socket: sendmsg with SCM_RIGHTS).</summary>
+    InBand,
+
+    /// <summary>
+    /// Sent ahead on the control socket (a 1-byte message carrying the batch), in frame order and before the
+    /// frame is written into the data stream (the pipe transport).
+    /// </summary>
+    Ahead,
 }

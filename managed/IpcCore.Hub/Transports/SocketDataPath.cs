@@ -31,7 +31,14 @@ internal sealed class SocketDataPath : IClientDataPath
 
     public IoResult Read(Span<byte> destination) => _socket.TryReceive(destination);
 
+    public IoResult Read(Span<byte> destination, DescriptorInbox inbox) => _socket.TryReceiveStream(destination, inbox);
+
     public IoResult Write(ReadOnlySpan<byte> source) => _socket.TrySend(source);
+
+    public DescriptorCarriage Descriptors => DescriptorCarriage.InBand;
+
+    public IoResult WriteWithDescriptors(ReadOnlySpan<byte> source, ReadOnlySpan<SafeHandle> descriptors)
+        => _socket.TrySendWithDescriptors(source, descriptors);
 
     public void Dispose()
     {

@@ -18,13 +18,15 @@ internal sealed class StreamPairDataPath : IClientDataPath
     private SafeHandle[] _welcomeDescriptors;
     private PipeEnd[] _clientEnds;
     private readonly string _description;
+    private readonly UnixSocket? _control;
     private bool _unlinked;
     private bool _disposed;
 
     private StreamPairDataPath(TransportKind kind, PipeEnd input, PipeEnd output, byte[] welcomeExtension, string[] namesToUnlink,
-        PipeEnd[] clientEnds, string description)
+        PipeEnd[] clientEnds, string description, UnixSocket? control = null)
     {
         Kind = kind;
+        _control = control;
         _input = input;
         _output = output;
         _welcomeExtension = welcomeExtension;
@@ -78,9 +80,10 @@ internal sealed class StreamPairDataPath : IClientDataPath
 
     /// <summary>
     /// Creates two pipes; the client's ends (the c2h write end, the h2c read end) go with Welcome (SCM_RIGHTS)
-    /// and are closed here once it is sent. The hub then sees end of stream and EPIPE like on a socket.
+    /// and are closed here once it is sent. The hub then sees end of stream and EPIPE like on a socket. Messages'
+    /// descriptors travel ahead of their frames on <paramref name="control"/> (not owned: the connection closes it).
     /// </summary>
-    public static StreamPairDataPath CreatePipes(int pipeSize)
+    public static StreamPairDataPath CreatePipes(int pipeSize, UnixSocket? control = null)
     {
         (PipeEnd Reader, PipeEnd Writer)? c2h = null, h2c = null;
         try
@@ -90,7 +93,7 @@ internal sealed class StreamPairDataPath : IClientDataPath
             TryResize(c2h.Value.Reader, pipeSize);
             TryResize(h2c.Value.Writer, pipeSize);
             return new StreamPairDataPath(TransportKind.Pipe, c2h.Value.Reader, h2c.Value.Writer, [], [],
-                [c2h.Value.Writer, h2c.Value.Reader], "anonymous pipes");
+                [c2h.Value.Writer, h2c.Value.Reader], "anonymous pipes", control);
         }
         catch
         {
@@ -153,6 +156,23 @@ internal sealed class StreamPairDataPath : IClientDataPath
     }
 
     public IoResult Write(ReadOnlySpan<byte> source) => _output.TryWrite(source);
+
+    public DescriptorCarriage Descriptors => Kind == TransportKind.Pipe && _control is not null ? DescriptorCarriage.Ahead : DescriptorCarriage.None;
+
+    public IoResult SendDescriptorsAhead(ReadOnlySpan<SafeHandle> descriptors)
+        => _control!.TrySendWithDescriptors(DescriptorMarker, descriptors);
+
+    public bool ReceiveDescriptorsAhead(DescriptorInbox inbox)
+    {
+        // One marker, so one batch: the one the frame at hand needs (the rest wait in the socket, in the client's
+        // send buffer's account, not in the hub's descriptor table).
+        Span<byte> marker = stackalloc byte[1];
+        IoResult result = _control!.TryReceiveStream(marker, inbox, dontWait: true);
+        return result.Status is IoStatus.Success or IoStatus.WouldBlock;
+    }
+
+    /// <summary>The byte that carries a batch on the control socket (a stream sends no descriptors without one).</summary>
+    private static ReadOnlySpan<byte> DescriptorMarker => "D"u8;
 
     private void Unlink()
     {

@@ -49,6 +49,21 @@ internal interface IClientDataPath : IDisposable
     /// <summary>Blocks until bytes arrive; end of stream or a reset connection are statuses, not exceptions.</summary>
     IoResult Receive(Span<byte> buffer);
 
+    /// <summary>
+    /// Sends <paramref name="frames"/> (starting with a frame that declares descriptors) with
+    /// <paramref name="descriptors"/> attached: on the socket to the first byte, over a pipe ahead of it on the
+    /// control socket. Blocks while the path is full.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The transport cannot carry descriptors.</exception>
+    void SendAllWithDescriptors(ReadOnlySpan<byte> frames, ReadOnlySpan<System.Runtime.InteropServices.SafeHandle> descriptors)
+        => throw new NotSupportedException($"the {Kind} transport cannot carry descriptors");
+
+    /// <summary>
+    /// Receive thread, after a Data frame that declares descriptors was read: the batch that came for it (the
+    /// caller owns it; it may be a lost one), or null when none arrived.
+    /// </summary>
+    DescriptorBatch? TakeDescriptors() => null;
+
     /// <summary>Wakes a blocked <see cref="Receive"/> (it reports end of stream) and fails further sends. Never throws.</summary>
     void Shutdown();
 }
@@ -100,6 +115,7 @@ internal sealed class SocketClientTransport : IClientTransport
 internal sealed class SocketDataPath : IClientDataPath
 {
     private readonly UnixSocket _socket;
+    private readonly DescriptorInbox _inbox = new(); // receive thread only
     private int _shutdown;
 
     public SocketDataPath(UnixSocket socket) => _socket = socket;
@@ -107,6 +123,18 @@ internal sealed class SocketDataPath : IClientDataPath
     public TransportKind Kind => TransportKind.Socket;
 
     public void SendAll(ReadOnlySpan<byte> frames) => _socket.SendAll(frames);
+
+    public void SendAllWithDescriptors(ReadOnlySpan<byte> frames, ReadOnlySpan<System.Runtime.InteropServices.SafeHandle> descriptors)
+    {
+        // The descriptors go with the first byte, even when the send takes only part of the frames.
+        int sent = _socket.SendWithDescriptors(frames, descriptors);
+        if (sent < frames.Length)
+        {
+            _socket.SendAll(frames[sent..]);
+        }
+    }
+
+    public DescriptorBatch? TakeDescriptors() => _inbox.TryTake(out DescriptorBatch batch) ? batch : null;
 
     public long SpinNs { get; set; }
 
@@ -119,7 +147,7 @@ internal sealed class SocketDataPath : IClientDataPath
             long end = MonotonicClock.NowNs + SpinNs;
             for (int i = 0; ; i++)
             {
-                IoResult now = _socket.TryReceiveNow(buffer);
+                IoResult now = _socket.TryReceiveStream(buffer, _inbox, dontWait: true);
                 if (now.Status != IoStatus.WouldBlock)
                 {
                     return now;
@@ -131,7 +159,7 @@ internal sealed class SocketDataPath : IClientDataPath
                 RingSpin.Once(i);
             }
         }
-        return _socket.TryReceive(buffer);
+        return _socket.TryReceiveStream(buffer, _inbox);
     }
 
     public void Shutdown()
@@ -153,5 +181,9 @@ internal sealed class SocketDataPath : IClientDataPath
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _inbox.Dispose();
+    }
 }

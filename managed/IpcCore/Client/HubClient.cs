@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using IpcCore.Protocol;
 using IpcCore.Rings;
@@ -62,6 +63,8 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     private byte[] _sendBuffer = new byte[InitialBufferSize];
     private int _sendLength;
     private byte[] _spareBuffer = new byte[InitialBufferSize];
+    private List<DescriptorMark> _sendMarks = []; // frames in _sendBuffer that carry descriptors, in order
+    private List<DescriptorMark> _spareMarks = [];
     private bool _flushing;
     private long _lastWriteTicks; // when the last write of the send buffer ended (Stopwatch ticks)
     private Exception? _sendError;
@@ -118,6 +121,12 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
 
     /// <summary>The hub's process id.</summary>
     public int HubPid => _facts.HubPid;
+
+    /// <summary>
+    /// The most descriptors one message may carry on this connection (the hub's <c>--max-fds-per-message</c>), or
+    /// 0 when the transport cannot carry descriptors (only socket and pipe can).
+    /// </summary>
+    public int MaxDescriptorsPerMessage => _facts.MaxDescriptorsPerMessage;
 
     /// <summary>The hub's control socket.</summary>
     public string SocketPath { get; }
@@ -215,6 +224,81 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         }
         catch
         {
+            request.Abandon();
+            throw;
+        }
+        if (flush)
+        {
+            FlushLoop();
+        }
+        return task;
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="payload"/> with open descriptors attached (files, memfds, sockets, pipe ends: SCM_RIGHTS),
+    /// and completes with the hub's Ack. Each subscriber whose transport can carry descriptors (socket, pipe) gets
+    /// its own descriptors of the same open files; the others do not get the message, and
+    /// <see cref="PublishResult.CannotCarryDescriptors"/> counts them. The caller keeps its handles (and must dispose
+    /// them); the client holds a reference on each until they are sent, so disposing one early is safe.
+    /// </summary>
+    /// <param name="descriptors">1 to <see cref="MaxDescriptorsPerMessage"/> open handles (none: a plain publish).</param>
+    /// <exception cref="NotSupportedException">This client's transport cannot carry descriptors.</exception>
+    /// <exception cref="HubException">More descriptors than the hub allows per message (TooManyDescriptors, thrown before sending), or refused by the hub (from the task).</exception>
+    /// <inheritdoc cref="PublishAsync(string, ReadOnlyMemory{byte}, CancellationToken)"/>
+    public ValueTask<PublishResult> PublishAsync(string channel, ReadOnlyMemory<byte> payload, IReadOnlyList<SafeHandle> descriptors,
+        CancellationToken cancellationToken = default)
+        => PublishAsync(channel, payload, descriptors, priority: 0, cancellationToken);
+
+    /// <summary>Publishes with descriptors and a priority.</summary>
+    /// <inheritdoc cref="PublishAsync(string, ReadOnlyMemory{byte}, IReadOnlyList{SafeHandle}, CancellationToken)"/>
+    public ValueTask<PublishResult> PublishAsync(string channel, ReadOnlyMemory<byte> payload, IReadOnlyList<SafeHandle> descriptors,
+        ushort priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(descriptors);
+        if (descriptors.Count == 0)
+        {
+            return PublishAsync(channel, payload, priority, cancellationToken);
+        }
+        CheckPriority(priority);
+        Span<byte> name = stackalloc byte[FrameHeader.MaxChannelLength];
+        name = name[..EncodeChannel(channel, name, pattern: false, nameof(channel))];
+        CheckPayloadSize(channel, payload.Length);
+        CheckDescriptors(channel, descriptors);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<PublishResult>(cancellationToken);
+        }
+
+        SafeHandle[] held = HoldAll(descriptors);
+        ulong id = NextRequestId();
+        PendingRequest request;
+        try
+        {
+            request = Rent(id, cancellationToken);
+        }
+        catch
+        {
+            ReleaseAll(held);
+            throw;
+        }
+        ValueTask<PublishResult> task = request.Task;
+        bool flush;
+        try
+        {
+            lock (_gate)
+            {
+                int length = FrameWriter.FrameLength(name.Length, payload.Length);
+                Span<byte> frame = ReserveLocked(length);
+                FrameWriter.Write(frame, FrameType.Publish, FrameHeader.WithDescriptors(FrameFlags.None, held.Length), id, name, payload.Span, priority);
+                _sendMarks.Add(new DescriptorMark(_sendLength - length, held));
+                held = [];
+                _pending.Add(id, new PendingEntry(request, RequestKind.Publish, _epoch, channel));
+                flush = BeginFlushLocked();
+            }
+        }
+        catch
+        {
+            ReleaseAll(held);
             request.Abandon();
             throw;
         }
@@ -582,6 +666,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             byte[] buffer;
             int length;
             IClientDataPath path;
+            List<DescriptorMark> marks;
             if (linger && Volatile.Read(ref _sendLength) == 0)
             {
                 LingerForFrames();
@@ -597,15 +682,24 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 buffer = _sendBuffer;
                 length = _sendLength;
                 path = _path;
+                marks = _sendMarks;
                 _sendBuffer = _spareBuffer;
                 _sendLength = 0;
+                _sendMarks = _spareMarks;
                 Monitor.PulseAll(_gate); // writers waiting for room
             }
 
             Exception? failure = null;
             try
             {
-                path.SendAll(buffer.AsSpan(0, length));
+                if (marks.Count == 0)
+                {
+                    path.SendAll(buffer.AsSpan(0, length));
+                }
+                else
+                {
+                    SendWithMarks(path, buffer.AsSpan(0, length), marks);
+                }
             }
             catch (IpcException ex)
             {
@@ -615,10 +709,15 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             {
                 failure = ex;
             }
+            finally
+            {
+                ReleaseMarks(marks);
+            }
 
             lock (_gate)
             {
                 _spareBuffer = buffer;
+                _spareMarks = marks;
                 _lastWriteTicks = Stopwatch.GetTimestamp();
                 if (failure is not null)
                 {
@@ -637,6 +736,76 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Writes <paramref name="frames"/> cut at every frame that carries descriptors, so that each batch leaves with
+    /// its frame's first byte (one batch per sendmsg, in order: the hub pairs them with the frames that way).
+    /// </summary>
+    private static void SendWithMarks(IClientDataPath path, ReadOnlySpan<byte> frames, List<DescriptorMark> marks)
+    {
+        int position = 0;
+        for (int i = 0; i < marks.Count; i++)
+        {
+            DescriptorMark mark = marks[i];
+            if (mark.Offset > position)
+            {
+                path.SendAll(frames[position..mark.Offset]);
+            }
+            int end = i + 1 < marks.Count ? marks[i + 1].Offset : frames.Length;
+            path.SendAllWithDescriptors(frames[mark.Offset..end], mark.Handles);
+            position = end;
+        }
+        if (position < frames.Length)
+        {
+            path.SendAll(frames[position..]);
+        }
+    }
+
+    /// <summary>Lets go of the references held on the handles of sent (or abandoned) frames.</summary>
+    private static void ReleaseMarks(List<DescriptorMark> marks)
+    {
+        foreach (DescriptorMark mark in marks)
+        {
+            ReleaseAll(mark.Handles);
+        }
+        marks.Clear();
+    }
+
+    /// <summary>
+    /// Takes a reference on each handle (so none can be closed, and its number reused, before it is sent); on
+    /// failure releases those already taken.
+    /// </summary>
+    private static SafeHandle[] HoldAll(IReadOnlyList<SafeHandle> descriptors)
+    {
+        var held = new SafeHandle[descriptors.Count];
+        int count = 0;
+        try
+        {
+            for (; count < held.Length; count++)
+            {
+                bool added = false;
+                descriptors[count].DangerousAddRef(ref added);
+                held[count] = descriptors[count];
+            }
+            return held;
+        }
+        catch
+        {
+            ReleaseAll(held.AsSpan(0, count));
+            throw;
+        }
+    }
+
+    private static void ReleaseAll(ReadOnlySpan<SafeHandle> held)
+    {
+        foreach (SafeHandle handle in held)
+        {
+            handle?.DangerousRelease();
+        }
+    }
+
+    /// <summary>A frame in the send buffer with descriptors: where it starts, and the handles (referenced until sent).</summary>
+    private readonly record struct DescriptorMark(int Offset, SafeHandle[] Handles);
 
     /// <summary>Spins (bounded, yielding now and then) until a frame is appended or the linger time is over.</summary>
     private void LingerForFrames()
@@ -699,7 +868,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                     out Frame frame, out needed, out ProtocolErrorCode code, out string? reason);
                 if (result == FrameParseResult.Complete)
                 {
-                    Exception? end = HandleFrame(frame);
+                    Exception? end = HandleFrame(frame, path);
                     _receiveStart += needed;
                     if (end is not null)
                     {
@@ -777,12 +946,30 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Handles one frame from the hub; returns non-null when the connection is over.</summary>
-    private Exception? HandleFrame(Frame frame)
+    private Exception? HandleFrame(Frame frame, IClientDataPath path)
     {
         switch (frame.Type)
         {
             case FrameType.Data:
-                Dispatch(frame.Channel, frame.Sequence, frame.Priority, frame.Payload);
+                if (frame.DescriptorCount == 0)
+                {
+                    Dispatch(frame.Channel, frame.Sequence, frame.Priority, frame.Payload, null);
+                    return null;
+                }
+                DescriptorBatch? batch = path.TakeDescriptors();
+                if (batch is null)
+                {
+                    return new HubException(ProtocolErrorCode.DescriptorsLost, "descriptors missing", string.Create(CultureInfo.InvariantCulture,
+                        $"the hub sent message {frame.Sequence} on '{Encoding.UTF8.GetString(frame.Channel)}' with {frame.DescriptorCount} descriptors, but none arrived"));
+                }
+                if (!batch.IsLost && batch.Count != frame.DescriptorCount)
+                {
+                    int count = batch.Count;
+                    batch.Dispose();
+                    return new HubException(ProtocolErrorCode.InvalidFlags, "descriptor count mismatch", string.Create(CultureInfo.InvariantCulture,
+                        $"the hub sent a message declaring {frame.DescriptorCount} descriptors with {count}"));
+                }
+                Dispatch(frame.Channel, frame.Sequence, frame.Priority, frame.Payload, batch);
                 return null;
             case FrameType.Ack:
                 if (!AckPayload.TryRead(frame.Payload, out AckPayload ack))
@@ -790,7 +977,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                     return new HubException(ProtocolErrorCode.InvalidPayload, "malformed Ack",
                         $"the hub sent a malformed Ack ({frame.Payload.Length} bytes)");
                 }
-                CompleteRequest(frame.Sequence, new PublishResult(ack.Delivered, ack.NotDelivered, ack.ChannelSequence));
+                CompleteRequest(frame.Sequence, new PublishResult(ack.Delivered, ack.NotDelivered, ack.ChannelSequence, ack.CannotCarryDescriptors));
                 return null;
             case FrameType.Pong:
                 CompleteRequest(frame.Sequence, default);
@@ -820,7 +1007,19 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Dispatch(ReadOnlySpan<byte> channel, ulong sequence, ushort priority, ReadOnlySpan<byte> payload)
+    private void Dispatch(ReadOnlySpan<byte> channel, ulong sequence, ushort priority, ReadOnlySpan<byte> payload, DescriptorBatch? batch)
+    {
+        try
+        {
+            DispatchCore(channel, sequence, priority, payload, batch);
+        }
+        finally
+        {
+            batch?.Dispose(); // whatever no subscription took
+        }
+    }
+
+    private void DispatchCore(ReadOnlySpan<byte> channel, ulong sequence, ushort priority, ReadOnlySpan<byte> payload, DescriptorBatch? batch)
     {
         ChannelEntry entry = _channels.Get(channel);
         int version = Volatile.Read(ref _subscriptionsVersion);
@@ -882,17 +1081,70 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 entry.LastSequence = Fold(entry, sequence);
             }
         }
-        foreach (HubSubscription s in matches)
+        HubException? lost = batch is { IsLost: true } ? DescriptorsLost(entry.NameString, sequence) : null;
+        for (int i = 0; i < matches.Length; i++)
         {
+            HubSubscription s = matches[i];
             try
             {
-                s.Deliver(entry.NameString, channel, sequence, payload);
+                if (batch is null)
+                {
+                    s.Deliver(entry.NameString, channel, sequence, payload);
+                    continue;
+                }
+                SafeFdHandle[]? handles = null;
+                HubException? error = lost;
+                if (error is null)
+                {
+                    // Each subscription owns what it gets: the last takes the received handles, the others copies.
+                    error = i == matches.Length - 1 ? null : TryDuplicate(batch, entry.NameString, sequence, out handles);
+                    handles ??= error is null ? batch.TakeHandles() : null;
+                }
+                s.Deliver(entry.NameString, channel, sequence, payload, handles ?? [], error);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 ClientLog.CallbackFailed(_logger, ex);
                 Raise(ErrorReceived, new HubErrorEventArgs(ex, 0));
             }
+        }
+    }
+
+    /// <summary>The error a message gets whose descriptors the kernel could not hand over; also reported through <see cref="ErrorReceived"/>.</summary>
+    private HubException DescriptorsLost(string channel, ulong sequence)
+    {
+        string reason = string.Create(CultureInfo.InvariantCulture,
+            $"the descriptors of message {sequence} on '{channel}' were lost: this process's descriptor table is full (recvmsg: MSG_CTRUNC, EMFILE (Too many open files))");
+        var error = new HubException(ProtocolErrorCode.DescriptorsLost, reason, reason);
+        ClientLog.UnawaitedError(_logger, reason);
+        Raise(ErrorReceived, new HubErrorEventArgs(error, 0));
+        return error;
+    }
+
+    /// <summary>Copies of a batch's descriptors for one more subscription; on failure (EMFILE) the error instead.</summary>
+    private static HubException? TryDuplicate(DescriptorBatch batch, string channel, ulong sequence, out SafeFdHandle[]? copies)
+    {
+        copies = null;
+        var made = new SafeFdHandle[batch.Count];
+        int count = 0;
+        try
+        {
+            for (; count < made.Length; count++)
+            {
+                made[count] = FileDescriptor.Duplicate(batch.Handles[count]);
+            }
+            copies = made;
+            return null;
+        }
+        catch (IpcException e)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                made[i].Dispose();
+            }
+            string reason = string.Create(CultureInfo.InvariantCulture,
+                $"the descriptors of message {sequence} on '{channel}' could not be copied for one more subscription: {e.Message}");
+            return new HubException(ProtocolErrorCode.DescriptorsLost, reason, reason);
         }
     }
 
@@ -1040,6 +1292,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             _path = null;
             long lostEpoch = _epoch++;
             _sendLength = 0; // frames of the lost connection: never sent again
+            ReleaseMarks(_sendMarks);
             if (_sendError is not null && reason is HubConnectionException)
             {
                 reason = _sendError;
@@ -1108,6 +1361,8 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             // The Subscribe frames go before whatever was queued while disconnected.
             byte[] queued = _sendBuffer.AsSpan(0, _sendLength).ToArray();
             _sendLength = 0;
+            DescriptorMark[] queuedMarks = [.. _sendMarks];
+            _sendMarks.Clear();
             foreach (KeyValuePair<string, PatternEntry> pattern in _patterns)
             {
                 ulong id = NextRequestId();
@@ -1115,7 +1370,12 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
                 FrameWriter.Write(AppendLocked(FrameWriter.FrameLength(bytes.Length, 0)), FrameType.Subscribe, FrameFlags.None, id, bytes, default);
                 _pending.Add(id, new PendingEntry(null, RequestKind.Resubscribe, _epoch, pattern.Key));
             }
+            int shift = _sendLength;
             queued.CopyTo(AppendLocked(queued.Length));
+            foreach (DescriptorMark mark in queuedMarks)
+            {
+                _sendMarks.Add(mark with { Offset = mark.Offset + shift });
+            }
             patterns = _patterns.Count;
             _resubscribeOutstanding = patterns;
             _resubscribeTotal = patterns;
@@ -1185,6 +1445,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
             _closedError = error;
             path = _path;
             _path = null;
+            ReleaseMarks(_sendMarks); // frames that will never be sent
             pending = TakePendingLocked(null);
             subscriptions = _subscriptions;
             Monitor.PulseAll(_gate);
@@ -1325,6 +1586,31 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         }
     }
 
+    private void CheckDescriptors(string channel, IReadOnlyList<SafeHandle> descriptors)
+    {
+        int max = _facts.MaxDescriptorsPerMessage;
+        if (max == 0)
+        {
+            throw new NotSupportedException(
+                $"the {TransportNames.Of(_facts.Transport)} transport cannot carry descriptors; connect with the socket or pipe transport to publish to '{channel}' with descriptors");
+        }
+        if (descriptors.Count > max)
+        {
+            string reason = string.Create(CultureInfo.InvariantCulture,
+                $"a message may carry at most {max} descriptors (the hub's --max-fds-per-message); this one has {descriptors.Count}");
+            throw new HubException(ProtocolErrorCode.TooManyDescriptors, reason, $"cannot publish to '{channel}': {reason}");
+        }
+        for (int i = 0; i < descriptors.Count; i++)
+        {
+            SafeHandle? handle = descriptors[i];
+            if (handle is null || handle.IsInvalid || handle.IsClosed)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"descriptor {i} of the message to '{channel}' is {(handle is null ? "null" : "not open")}"), nameof(descriptors));
+            }
+        }
+    }
+
     private void CheckPayloadSize(string channel, int length)
     {
         int max = _facts.MaxMessageSize;
@@ -1353,6 +1639,8 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         public int HubPid { get; } = welcome.HubPid;
 
         public TransportKind Transport { get; } = welcome.Transport;
+
+        public int MaxDescriptorsPerMessage { get; } = welcome.MaxDescriptorsPerMessage;
     }
 
     private sealed class PatternEntry(byte[] bytes)

@@ -100,6 +100,42 @@ public sealed class HubSubscription : IAsyncEnumerable<HubMessage>, IAsyncDispos
         }
     }
 
+    /// <summary>
+    /// Receive thread: one matching message that carried descriptors; this subscription owns
+    /// <paramref name="descriptors"/>. A handler does not see them (they are closed once it returns): enumerate
+    /// the subscription to receive them, in <see cref="HubMessage.Descriptors"/>.
+    /// </summary>
+    internal void Deliver(string channel, ReadOnlySpan<byte> channelBytes, ulong sequence, ReadOnlySpan<byte> payload,
+        SafeFdHandle[] descriptors, HubException? descriptorError)
+    {
+        var message = new HubMessage(channel, sequence, ReadOnlyMemory<byte>.Empty)
+        {
+            Descriptors = descriptors,
+            DescriptorError = descriptorError,
+        };
+        try
+        {
+            if (!IsActive)
+            {
+                return;
+            }
+            Interlocked.Increment(ref _received);
+            if (_handler is not null)
+            {
+                _handler(channelBytes, sequence, payload);
+                return;
+            }
+            if (_messages!.Writer.TryWrite(message with { Payload = payload.ToArray() }))
+            {
+                message = null;
+            }
+        }
+        finally
+        {
+            message?.Dispose();
+        }
+    }
+
     internal void AddMissed(long count) => Interlocked.Add(ref _missed, count);
 
     /// <summary>Stops delivery; the enumeration ends, with <paramref name="error"/> if given.</summary>

@@ -112,6 +112,10 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
     private readonly SafeHandle[] _receivePoll;
     private readonly PollEvents[] _sendEvents = [PollEvents.POLLOUT, PollEvents.POLLIN];
     private readonly PollEvents[] _receiveEvents = [PollEvents.POLLIN, PollEvents.POLLIN];
+    private readonly SafeHandle[] _controlPoll;
+    private readonly PollEvents[] _controlIn = [PollEvents.POLLIN];
+    private readonly PollEvents[] _controlOut = [PollEvents.POLLOUT];
+    private readonly DescriptorInbox _inbox = new(); // under its own lock: the receive thread and senders drain the control socket
     private volatile bool _shutdown;
 
     public StreamPairClientDataPath(TransportKind kind, UnixSocket control, PipeEnd output, PipeEnd input, string description)
@@ -123,7 +127,17 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
         _description = description;
         _sendPoll = [output.Handle, control.Handle];
         _receivePoll = [input.Handle, control.Handle];
+        _controlPoll = [control.Handle];
     }
+
+    /// <summary>
+    /// Whether the hub sends messages' descriptors ahead of their frames on the control socket (the pipe
+    /// transport; FIFOs live in the filesystem and carry none).
+    /// </summary>
+    private bool CarriesDescriptors => Kind == TransportKind.Pipe;
+
+    /// <summary>The byte that carries a batch on the control socket.</summary>
+    private static ReadOnlySpan<byte> DescriptorMarker => "D"u8;
 
     public TransportKind Kind { get; }
 
@@ -153,7 +167,7 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
                 case IoStatus.WouldBlock:
                     FileDescriptor.Poll(_sendPoll, _sendEvents, ready, -1);
                     if ((ready[0] & (PollEvents.POLLOUT | PollEvents.POLLERR)) == 0
-                        && (ready[1] & ControlSocket.Ended) != 0)
+                        && (ready[1] & ControlSocket.Ended) != 0 && !OnlyDescriptorsCame(ready[1]))
                     {
                         // The hub closed the connection (or Shutdown did): nobody will read this.
                         throw new IpcException("write", _description, (int)Errno.EPIPE);
@@ -184,11 +198,112 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
             {
                 continue;
             }
-            if ((ready[1] & ControlSocket.Ended) != 0)
+            if ((ready[1] & ControlSocket.Ended) != 0 && !OnlyDescriptorsCame(ready[1]))
             {
                 // The control connection ended: take what the hub wrote before (its Goodbye, a fatal Error), then end.
                 result = _input.TryRead(buffer);
                 return result.Status == IoStatus.WouldBlock ? new IoResult(IoStatus.EndOfStream, 0) : result;
+            }
+        }
+    }
+
+    public void SendAllWithDescriptors(ReadOnlySpan<byte> frames, ReadOnlySpan<SafeHandle> descriptors)
+    {
+        if (!CarriesDescriptors)
+        {
+            throw new NotSupportedException($"the {Kind} transport cannot carry descriptors");
+        }
+        // The batch goes ahead on the control socket; the hub takes it when it reads the frame.
+        Span<PollEvents> ready = stackalloc PollEvents[1];
+        while (true)
+        {
+            if (_shutdown)
+            {
+                throw new IpcException("sendmsg", _description, (int)Errno.EPIPE);
+            }
+            IoResult sent = _control.TrySendWithDescriptors(DescriptorMarker, descriptors);
+            if (sent.Status == IoStatus.Success)
+            {
+                break;
+            }
+            if (sent.Status != IoStatus.WouldBlock)
+            {
+                throw new IpcException("sendmsg", _description, (int)Errno.EPIPE);
+            }
+            FileDescriptor.Poll(_controlPoll, _controlOut, ready, 100);
+        }
+        SendAll(frames);
+    }
+
+    public DescriptorBatch? TakeDescriptors()
+    {
+        Span<PollEvents> ready = stackalloc PollEvents[1];
+        // Sent before the frame was written into the pipe, so normally here already; a moment's grace, no more.
+        long deadline = MonotonicClock.NowNs + 1_000_000_000;
+        while (true)
+        {
+            lock (_inbox)
+            {
+                if (_inbox.TryTake(out DescriptorBatch batch))
+                {
+                    return batch;
+                }
+                if (!DrainControlLocked())
+                {
+                    return _inbox.TryTake(out batch) ? batch : null;
+                }
+                if (_inbox.TryTake(out batch))
+                {
+                    return batch;
+                }
+            }
+            long left = deadline - MonotonicClock.NowNs;
+            if (left <= 0 || _shutdown)
+            {
+                return null;
+            }
+            FileDescriptor.Poll(_controlPoll, _controlIn, ready, (int)Math.Max(1, left / 1_000_000));
+        }
+    }
+
+    /// <summary>
+    /// POLLIN on the control socket means either the hub closed it or batches of descriptors came ahead of their
+    /// frames: takes the batches; true when that is all it was (the connection goes on).
+    /// </summary>
+    private bool OnlyDescriptorsCame(PollEvents controlEvents)
+    {
+        if (!CarriesDescriptors || _shutdown || (controlEvents & (PollEvents.POLLHUP | PollEvents.POLLERR)) != 0)
+        {
+            return false;
+        }
+        lock (_inbox)
+        {
+            return DrainControlLocked();
+        }
+    }
+
+    /// <summary>Moves waiting batches into the inbox; false at end of stream (the hub closed the connection).</summary>
+    private bool DrainControlLocked()
+    {
+        Span<byte> markers = stackalloc byte[64];
+        while (true)
+        {
+            IoResult result;
+            try
+            {
+                result = _control.TryReceiveStream(markers, _inbox, dontWait: true);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+            if (result.Status == IoStatus.WouldBlock)
+            {
+                return true;
+            }
+            if (result.Status != IoStatus.Success)
+            {
+                return false;
             }
         }
     }
@@ -209,6 +324,10 @@ internal sealed class StreamPairClientDataPath : IClientDataPath
         _output.Dispose();
         _input.Dispose();
         _control.Dispose();
+        lock (_inbox)
+        {
+            _inbox.Dispose();
+        }
     }
 
     public override string ToString() => _description;

@@ -18,6 +18,9 @@ public readonly ref struct Frame
 
     public ulong Sequence => Header.Sequence;
 
+    /// <summary>The descriptors attached to a Publish or Data frame (they travel beside the bytes).</summary>
+    public int DescriptorCount => Header.DescriptorCount;
+
     /// <summary>The message's priority (Publish, Data; 0 otherwise).</summary>
     public ushort Priority => Header.Priority;
 

@@ -12,4 +12,10 @@ public enum FrameFlags : ushort
 
     /// <summary>On Error: the connection is closed after this frame.</summary>
     Fatal = 0x0002,
+
+    /// <summary>
+    /// On Publish and Data: the high byte is the number of descriptors attached to the frame (SCM_RIGHTS),
+    /// 0..255; see <see cref="FrameHeader.DescriptorCountOf"/> and <see cref="FrameHeader.WithDescriptors"/>.
+    /// </summary>
+    DescriptorCountMask = 0xFF00,
 }

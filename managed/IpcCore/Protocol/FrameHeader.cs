@@ -40,6 +40,20 @@ public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, int 
     /// <summary>The whole frame's length: header, channel and payload.</summary>
     public long FrameLength => Size + (long)ChannelLength + PayloadLength;
 
+    /// <summary>The number of descriptors attached to a Publish or Data frame (the flags' high byte).</summary>
+    public int DescriptorCount => DescriptorCountOf(Flags);
+
+    /// <summary>The descriptor count in <paramref name="flags"/> (its high byte).</summary>
+    public static int DescriptorCountOf(FrameFlags flags) => (ushort)(flags & FrameFlags.DescriptorCountMask) >> 8;
+
+    /// <summary><paramref name="flags"/> with the descriptor count set to <paramref name="count"/> (0..255).</summary>
+    public static FrameFlags WithDescriptors(FrameFlags flags, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, 255);
+        return (flags & ~FrameFlags.DescriptorCountMask) | (FrameFlags)(ushort)(count << 8);
+    }
+
     /// <summary>Writes the header into the first <see cref="Size"/> bytes of <paramref name="destination"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(Span<byte> destination)

@@ -61,7 +61,8 @@ public static class FrameReader
         var flags = (FrameFlags)BinaryPrimitives.ReadUInt16LittleEndian(buffer[6..]);
         FrameFlags allowed = type switch
         {
-            FrameType.Publish => FrameFlags.NoAck,
+            FrameType.Publish => FrameFlags.NoAck | FrameFlags.DescriptorCountMask,
+            FrameType.Data => FrameFlags.DescriptorCountMask,
             FrameType.Error => FrameFlags.Fatal,
             _ => FrameFlags.None,
         };

@@ -16,7 +16,9 @@ public static class FrameWriter
     public static void PublishToData(Span<byte> frame, ulong sequence)
     {
         frame[5] = (byte)FrameType.Data;
-        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], (ushort)FrameFlags.None);
+        // Of Publish's flags only the descriptor count carries over (NoAck is the publisher's business).
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], (ushort)(flags & (ushort)FrameFlags.DescriptorCountMask));
         BinaryPrimitives.WriteUInt64LittleEndian(frame[16..], sequence);
     }
 

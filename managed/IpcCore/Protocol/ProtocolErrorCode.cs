@@ -56,4 +56,19 @@ public enum ProtocolErrorCode : ushort
 
     /// <summary>Anything else; the reason text says what.</summary>
     InternalError = 18,
+
+    /// <summary>
+    /// A Publish carries more descriptors than the hub allows per message (--max-fds-per-message), or the
+    /// client has more descriptors in the hub's hands than it may (--max-fds-in-flight).
+    /// </summary>
+    TooManyDescriptors = 19,
+
+    /// <summary>
+    /// A Publish's descriptors did not arrive whole (the receiver's descriptor table was full, EMFILE, or
+    /// they were missing); the message was not routed.
+    /// </summary>
+    DescriptorsLost = 20,
+
+    /// <summary>A Publish carries descriptors over a transport that cannot carry them (only socket and pipe can).</summary>
+    DescriptorsNotSupported = 21,
 }

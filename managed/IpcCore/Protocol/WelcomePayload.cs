@@ -4,9 +4,10 @@ namespace IpcCore.Protocol;
 
 /// <summary>
 /// The payload of Welcome: <c>u64 client id, u32 maximum message size, i32 hub pid, u8 transport granted,
-/// u8[3] reserved (0)</c>, then transport-specific bytes (empty for the socket transport).
+/// u8 the most descriptors one message may carry on this connection (0: the transport carries none),
+/// u8[2] reserved (0)</c>, then transport-specific bytes (empty for the socket transport).
 /// </summary>
-public readonly record struct WelcomePayload(ulong ClientId, int MaxMessageSize, int HubPid, TransportKind Transport)
+public readonly record struct WelcomePayload(ulong ClientId, int MaxMessageSize, int HubPid, TransportKind Transport, int MaxDescriptorsPerMessage = 0)
 {
     /// <summary>The fixed part's length.</summary>
     public const int Size = 20;
@@ -17,7 +18,8 @@ public readonly record struct WelcomePayload(ulong ClientId, int MaxMessageSize,
         BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], (uint)MaxMessageSize);
         BinaryPrimitives.WriteInt32LittleEndian(destination[12..], HubPid);
         destination[16] = (byte)Transport;
-        destination[17] = destination[18] = destination[19] = 0;
+        destination[17] = (byte)Math.Clamp(MaxDescriptorsPerMessage, 0, 255);
+        destination[18] = destination[19] = 0;
     }
 
     /// <summary>Parses the fixed part; <paramref name="extension"/> is what follows it.</summary>
@@ -33,7 +35,8 @@ public readonly record struct WelcomePayload(ulong ClientId, int MaxMessageSize,
             BinaryPrimitives.ReadUInt64LittleEndian(payload),
             (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]), int.MaxValue),
             BinaryPrimitives.ReadInt32LittleEndian(payload[12..]),
-            (TransportKind)payload[16]);
+            (TransportKind)payload[16],
+            payload[17]);
         extension = payload[Size..];
         return true;
     }
