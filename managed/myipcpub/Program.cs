@@ -20,6 +20,10 @@ var file = new Option<string?>("--file")
     Description = "Publish the file's bytes as one binary message and exit.",
     HelpName = "PATH",
 };
+var byFd = new Option<bool>("--by-fd")
+{
+    Description = "With --file: put the file's bytes in a sealed memfd (F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW) and publish only its descriptor, with the file's name as the payload; no size limit, no copy through the hub. Needs the socket or pipe backend; subscribers on other backends do not get it (the Ack counts them).",
+};
 var noAck = new Option<bool>("--no-ack")
 {
     Description = "Fire and forget: do not wait for the hub's delivery count (prints nothing per message).",
@@ -45,6 +49,7 @@ var root = new RootCommand(
     channel,
     message,
     file,
+    byFd,
     noAck,
     priority,
 };
@@ -57,6 +62,7 @@ return CliRunner.Run(tool, root, args, (parseResult, cancellationToken) =>
         parseResult.GetValue(message),
         parseResult.GetValue(file),
         parseResult.GetValue(noAck),
-        (ushort)parseResult.GetValue(priority));
+        (ushort)parseResult.GetValue(priority),
+        parseResult.GetValue(byFd));
     return new Publisher(tool, settings, common.ToClientOptions(parseResult, reconnect: true)).RunAsync(cancellationToken);
 });

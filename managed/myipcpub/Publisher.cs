@@ -1,12 +1,13 @@
 using System.Text;
 using System.Threading.Channels;
+using IpcCore;
 using IpcCore.Cli;
 using IpcCore.Client;
 using IpcCore.Protocol;
 
 namespace MyIpcPub;
 
-internal sealed record PublisherSettings(string Channel, string? Message, string? File, bool NoAck, ushort Priority = 0);
+internal sealed record PublisherSettings(string Channel, string? Message, string? File, bool NoAck, ushort Priority = 0, bool ByDescriptor = false);
 
 /// <summary>What myipcpub does once the command line is parsed.</summary>
 internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubClientOptions clientOptions)
@@ -28,8 +29,24 @@ internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubCli
         {
             throw new UsageException("--message and --file cannot be used together");
         }
+        if (settings.ByDescriptor)
+        {
+            if (settings.File is null)
+            {
+                throw new UsageException("--by-fd needs --file PATH (the file whose bytes go into the sealed memfd)");
+            }
+            if (settings.NoAck)
+            {
+                throw new UsageException("--by-fd waits for the hub's Ack (it says how many subscribers could not receive the descriptor): drop --no-ack");
+            }
+            if (clientOptions.Transport is not (TransportKind.Socket or TransportKind.Pipe))
+            {
+                throw new UsageException($"--by-fd needs the socket or pipe backend; {TransportNames.Of(clientOptions.Transport)} cannot carry descriptors");
+            }
+        }
         byte[]? single = settings.Message is not null ? Encoding.UTF8.GetBytes(settings.Message) : null;
-        if (settings.File is not null)
+        using MemoryFile? sealedCopy = settings.ByDescriptor ? SealedFile.Create(settings.File!) : null;
+        if (settings.File is not null && sealedCopy is null)
         {
             try
             {
@@ -49,7 +66,11 @@ internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubCli
             tool.Status($"Publishing to '{settings.Channel}' channel...");
             try
             {
-                if (single is not null)
+                if (sealedCopy is not null)
+                {
+                    await PublishByDescriptorAsync(client, sealedCopy, cancellationToken).ConfigureAwait(false);
+                }
+                else if (single is not null)
                 {
                     await PublishOneAsync(client, single, cancellationToken).ConfigureAwait(false);
                 }
@@ -91,6 +112,25 @@ internal sealed class Publisher(CliTool tool, PublisherSettings settings, HubCli
         }
         Pending pending = Start(client, payload, cancellationToken);
         await ReportAsync(pending).ConfigureAwait(false);
+    }
+
+    /// <summary>One message: the file's name as the payload, the sealed memfd attached.</summary>
+    private async Task PublishByDescriptorAsync(HubClient client, MemoryFile sealedCopy, CancellationToken cancellationToken)
+    {
+        byte[] name = Encoding.UTF8.GetBytes(Path.GetFileName(settings.File!));
+        try
+        {
+            PublishResult result = await client.PublishAsync(settings.Channel, name, [sealedCopy.Handle], settings.Priority, cancellationToken)
+                .ConfigureAwait(false);
+            Console.Out.WriteLine(result.CannotCarryDescriptors == 0
+                ? $"Published ({result.Delivered} subscribers; {sealedCopy.Size} bytes by descriptor)"
+                : $"Published ({result.Delivered} subscribers; {sealedCopy.Size} bytes by descriptor; {result.CannotCarryDescriptors} could not receive it: their backend cannot carry descriptors)");
+            Console.Out.Flush();
+        }
+        catch (HubException ex)
+        {
+            Failed(Describe(ex));
+        }
     }
 
     private async Task PublishLinesAsync(HubClient client, CancellationToken cancellationToken)

@@ -81,6 +81,44 @@ internal sealed class MessageFormatter(OutputFormat format)
         return _buffer.AsSpan(0, _length);
     }
 
+    /// <summary>
+    /// The line for a by-descriptor message saved to <paramref name="path"/>: text <c>[channel] saved PATH (N bytes)</c>,
+    /// json <c>{"channel":...,"seq":N,"size":N,"saved":"PATH"}</c>; raw prints nothing (the content is in the file).
+    /// </summary>
+    public ReadOnlySpan<byte> FormatSaved(ReadOnlySpan<byte> channel, ulong sequence, string path, long size)
+    {
+        if (format == OutputFormat.Raw)
+        {
+            return default;
+        }
+        byte[] pathBytes = Encoding.UTF8.GetBytes(path);
+        _length = 0;
+        Ensure(channel.Length * 6 + pathBytes.Length * 6 + 128);
+        if (format == OutputFormat.Text)
+        {
+            Put((byte)'[');
+            Put(channel);
+            Put("] saved "u8);
+            EscapeText(pathBytes);
+            Put(" ("u8);
+            PutNumber((ulong)size);
+            Put(" bytes, from a sealed memfd)\n"u8);
+        }
+        else
+        {
+            Put("{\"channel\":\""u8);
+            EscapeJson(channel);
+            Put("\",\"seq\":"u8);
+            PutNumber(sequence);
+            Put(",\"size\":"u8);
+            PutNumber((ulong)size);
+            Put(",\"saved\":\""u8);
+            EscapeJson(pathBytes);
+            Put("\"}\n"u8);
+        }
+        return _buffer.AsSpan(0, _length);
+    }
+
     private void EscapeText(ReadOnlySpan<byte> payload)
     {
         int i = 0;

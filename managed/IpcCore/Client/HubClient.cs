@@ -372,7 +372,7 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     /// <exception cref="ArgumentException">The pattern is invalid.</exception>
     /// <exception cref="HubException">The hub refused (e.g. TooManySubscriptions).</exception>
     public Task<HubSubscription> SubscribeAsync(string pattern, CancellationToken cancellationToken = default)
-        => SubscribeCoreAsync(pattern, null, cancellationToken);
+        => SubscribeCoreAsync(pattern, null, null, cancellationToken);
 
     /// <summary>
     /// Subscribes to <paramref name="pattern"/> with a callback that runs on the receive thread and allocates
@@ -381,7 +381,17 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
     public Task<HubSubscription> SubscribeAsync(string pattern, HubMessageHandler handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        return SubscribeCoreAsync(pattern, handler, cancellationToken);
+        return SubscribeCoreAsync(pattern, handler, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Subscribes with a callback that also gets the descriptors messages carry (see
+    /// <see cref="HubDescriptorMessageHandler"/>); allocates nothing per message without descriptors.
+    /// </summary>
+    public Task<HubSubscription> SubscribeAsync(string pattern, HubDescriptorMessageHandler handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return SubscribeCoreAsync(pattern, null, handler, cancellationToken);
     }
 
     /// <summary>Like <see cref="SubscribeAsync(string, HubMessageHandler, CancellationToken)"/>, blocking until the hub acked.</summary>
@@ -393,14 +403,15 @@ public sealed class HubClient : IAsyncDisposable, IDisposable
         {
             throw new InvalidOperationException("Subscribe waits for the hub's answer, which the receive thread reads: use SubscribeAsync in a message handler");
         }
-        return SubscribeCoreAsync(pattern, handler, CancellationToken.None).GetAwaiter().GetResult();
+        return SubscribeCoreAsync(pattern, handler, null, CancellationToken.None).GetAwaiter().GetResult();
     }
 
-    private async Task<HubSubscription> SubscribeCoreAsync(string pattern, HubMessageHandler? handler, CancellationToken cancellationToken)
+    private async Task<HubSubscription> SubscribeCoreAsync(string pattern, HubMessageHandler? handler, HubDescriptorMessageHandler? descriptorHandler,
+        CancellationToken cancellationToken)
     {
         byte[] bytes = EncodePattern(pattern);
         cancellationToken.ThrowIfCancellationRequested();
-        var subscription = new HubSubscription(this, pattern, bytes, handler);
+        var subscription = new HubSubscription(this, pattern, bytes, handler, descriptorHandler);
         ulong id = NextRequestId();
         PendingRequest request = Rent(id, cancellationToken);
         ValueTask<PublishResult> task = request.Task;

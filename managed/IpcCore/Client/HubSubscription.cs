@@ -13,18 +13,21 @@ public sealed class HubSubscription : IAsyncEnumerable<HubMessage>, IAsyncDispos
 {
     private readonly HubClient _client;
     private readonly HubMessageHandler? _handler;
+    private readonly HubDescriptorMessageHandler? _descriptorHandler;
     private readonly Channel<HubMessage>? _messages;
     private long _missed;
     private long _received;
     private int _enumerated;
 
-    internal HubSubscription(HubClient client, string pattern, byte[] patternBytes, HubMessageHandler? handler)
+    internal HubSubscription(HubClient client, string pattern, byte[] patternBytes, HubMessageHandler? handler,
+        HubDescriptorMessageHandler? descriptorHandler = null)
     {
         _client = client;
         Pattern = pattern;
         PatternBytes = patternBytes;
         _handler = handler;
-        if (handler is null)
+        _descriptorHandler = descriptorHandler;
+        if (handler is null && descriptorHandler is null)
         {
             _messages = Channel.CreateUnbounded<HubMessage>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
         }
@@ -94,6 +97,10 @@ public sealed class HubSubscription : IAsyncEnumerable<HubMessage>, IAsyncDispos
         {
             _handler(channelBytes, sequence, payload);
         }
+        else if (_descriptorHandler is not null)
+        {
+            _descriptorHandler(channelBytes, sequence, payload, default);
+        }
         else
         {
             _messages!.Writer.TryWrite(new HubMessage(channel, sequence, payload.ToArray()));
@@ -102,8 +109,9 @@ public sealed class HubSubscription : IAsyncEnumerable<HubMessage>, IAsyncDispos
 
     /// <summary>
     /// Receive thread: one matching message that carried descriptors; this subscription owns
-    /// <paramref name="descriptors"/>. A handler does not see them (they are closed once it returns): enumerate
-    /// the subscription to receive them, in <see cref="HubMessage.Descriptors"/>.
+    /// <paramref name="descriptors"/>. A <see cref="HubDescriptorMessageHandler"/> gets them (and may take them), an
+    /// enumeration gets them in <see cref="HubMessage.Descriptors"/>; a plain <see cref="HubMessageHandler"/> does
+    /// not see them, and they are closed once it returns.
     /// </summary>
     internal void Deliver(string channel, ReadOnlySpan<byte> channelBytes, ulong sequence, ReadOnlySpan<byte> payload,
         SafeFdHandle[] descriptors, HubException? descriptorError)
@@ -123,6 +131,20 @@ public sealed class HubSubscription : IAsyncEnumerable<HubMessage>, IAsyncDispos
             if (_handler is not null)
             {
                 _handler(channelBytes, sequence, payload);
+                return;
+            }
+            if (_descriptorHandler is not null)
+            {
+                var handoff = new ReceivedDescriptors.Handoff(descriptors, descriptorError);
+                message = null; // the handoff owns the descriptors now
+                try
+                {
+                    _descriptorHandler(channelBytes, sequence, payload, new ReceivedDescriptors(handoff));
+                }
+                finally
+                {
+                    handoff.DisposeRest();
+                }
                 return;
             }
             if (_messages!.Writer.TryWrite(message with { Payload = payload.ToArray() }))
