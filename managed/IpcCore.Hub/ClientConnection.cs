@@ -97,6 +97,9 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
     /// <summary>Whether the last write could not take everything (wait for POLLOUT).</summary>
     public bool WantWrite { get; set; }
 
+    /// <summary>Whether descriptors to send ahead on the control socket did not fit (wait for its POLLOUT).</summary>
+    public bool AheadBlocked { get; set; }
+
     /// <summary>Whether the connection is being closed (at the end of the current batch).</summary>
     public bool Closing { get; private set; }
 
@@ -196,6 +199,10 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
             {
                 desired |= PollEvents.POLLOUT;
             }
+            if (r.Control && AheadBlocked && !PeerGone)
+            {
+                desired |= PollEvents.POLLOUT;
+            }
             if (r.Doorbell)
             {
                 // The doorbell is always listened to: it is drained in its handler, and the loop polls the rings.
@@ -291,8 +298,9 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
         }
         if (Control is not null && !DataPath.SharesControlSocket)
         {
-            // Liveness only: POLLHUP/POLLERR are reported even with no events asked for.
+            // Liveness (POLLHUP/POLLERR are reported even with no events asked for), and room for descriptors sent ahead.
             AddRole(Control.Handle, read: false, write: false);
+            _registrations[_registrationCount - 1].Control = true;
         }
     }
 
@@ -320,6 +328,7 @@ internal sealed class ClientConnection : IPollHandler, IDisposable
         public bool Write;
         public bool HungUp;
         public bool Doorbell;
+        public bool Control;
     }
 }
 

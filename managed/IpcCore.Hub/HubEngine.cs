@@ -459,6 +459,13 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
             {
                 RequestClose(connection, "the control connection closed");
             }
+            else if (controlOnly && (events & PollEvents.POLLOUT) != 0 && connection.AheadBlocked)
+            {
+                // The client read descriptors sent ahead: the stream can go on.
+                connection.AheadBlocked = false;
+                MarkDirty(connection);
+                connection.ApplyInterest();
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -905,9 +912,9 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
 
     /// <summary>
     /// Routes a Publish that carries descriptors (already checked by <see cref="CheckDescriptors"/>, its batch first
-    /// in the publisher's inbox). The hub keeps one copy of the batch, referenced by every socket subscriber's queue
-    /// until sent; pipe subscribers get it ahead on their control socket now; subscribers whose transport cannot
-    /// carry descriptors do not get the message and are counted for the Ack.
+    /// in the publisher's inbox). The hub keeps one copy of the batch, referenced by every subscriber's queue until
+    /// sent (see <see cref="Flush"/>); subscribers whose transport cannot carry descriptors do not get the message and
+    /// are counted for the Ack.
     /// </summary>
     private void RouteWithDescriptors(ClientConnection publisher, ReadOnlySpan<byte> raw, ulong sequence, ReadOnlySpan<ClientConnection> route,
         ref int delivered, ref int notDelivered, ref int cannotCarry)
@@ -929,13 +936,9 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 {
                     // Over the queue's byte, frame or descriptor limit (the drop policy): as for any message.
                 }
-                else if (carriage == DescriptorCarriage.InBand)
+                else
                 {
-                    queued = subscriber.Outbound.TryEnqueueData(raw, sequence, shared, inBand: true);
-                }
-                else if (SendAhead(subscriber, shared))
-                {
-                    queued = subscriber.Outbound.TryEnqueueData(raw, sequence, shared, inBand: false);
+                    queued = subscriber.Outbound.TryEnqueueData(raw, sequence, shared);
                 }
                 if (queued)
                 {
@@ -958,26 +961,6 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         finally
         {
             shared.Release(); // the publish's own reference: the queues hold theirs
-        }
-    }
-
-    /// <summary>Sends a batch on a pipe subscriber's control socket; false (logged) when it cannot take it now.</summary>
-    private bool SendAhead(ClientConnection subscriber, SharedDescriptors shared)
-    {
-        try
-        {
-            IoResult sent = subscriber.DataPath!.SendDescriptorsAhead(shared.Handles);
-            if (sent.Status == IoStatus.Success)
-            {
-                return true;
-            }
-            HubLog.DescriptorsNotSent(_logger, subscriber.Id, subscriber.Name, sent.Status.ToString());
-            return false;
-        }
-        catch (IpcException e)
-        {
-            HubLog.DescriptorsNotSent(_logger, subscriber.Id, subscriber.Name, e.Message);
-            return false;
         }
     }
 
@@ -1274,6 +1257,25 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 while (queue.HasPending && !path.HasPendingOutput && !connection.PeerGone)
                 {
                     ReadOnlySpan<byte> pending = queue.NextWrite(out SharedDescriptors? attach);
+                    if (attach is not null && path.Descriptors == DescriptorCarriage.Ahead)
+                    {
+                        // The batch goes ahead on the control socket, then the frame into the pipe. A full control
+                        // socket (the client has not read that far) holds the stream up until it takes more.
+                        IoResult ahead = path.SendDescriptorsAhead(attach.Handles);
+                        if (ahead.Status == IoStatus.WouldBlock)
+                        {
+                            connection.AheadBlocked = true;
+                            break;
+                        }
+                        if (ahead.Status != IoStatus.Success)
+                        {
+                            connection.PeerGone = true;
+                            RequestClose(connection, "the client went away (its control socket is closed)");
+                            break;
+                        }
+                        queue.DescriptorsSentAhead();
+                        continue;
+                    }
                     IoResult result = attach is null ? path.Write(pending) : path.WriteWithDescriptors(pending, attach.Handles);
                     if (result.Status == IoStatus.Success)
                     {
@@ -1303,7 +1305,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
                 RequestClose(connection, "writing failed: " + e.Message);
             }
         }
-        connection.WantWrite = (queue.HasPending || path.HasPendingOutput) && !connection.PeerGone;
+        connection.WantWrite = (queue.HasPending || path.HasPendingOutput) && !connection.PeerGone && !connection.AheadBlocked;
         if (progress)
         {
             if (connection.FullSinceNs != 0)

@@ -12,11 +12,12 @@ namespace IpcCore.Hub;
 /// end offsets in a ring, so the frame count drops as bytes are written.
 /// </summary>
 /// <remarks>
-/// A Data frame with descriptors records where it starts. On a socket (<c>inBand</c>) the queue holds a
-/// reference to the descriptors and <see cref="NextWrite"/> cuts the stream there, so they leave attached to the
-/// frame's first byte (one batch per sendmsg, in frame order: what the receiver's <see cref="DescriptorInbox"/>
-/// relies on). Over a pipe they were sent ahead on the control socket and only their count is kept, to bound
-/// what one client has in flight (<see cref="MaxDescriptors"/>).
+/// A Data frame with descriptors records where it starts, and the queue holds a reference to the descriptors.
+/// <see cref="NextWrite"/> cuts the stream there, so on a socket they leave attached to the frame's first byte
+/// (one batch per sendmsg, in frame order: what the receiver's <see cref="DescriptorInbox"/> relies on). Over a
+/// pipe the writer sends them ahead on the control socket first and says so (<see cref="DescriptorsSentAhead"/>):
+/// the reference goes, the count stays until the frame's first byte is written. Counts bound what one client has
+/// in flight (<see cref="MaxDescriptors"/>).
 /// </remarks>
 internal sealed class OutboundQueue : IDisposable
 {
@@ -113,10 +114,9 @@ internal sealed class OutboundQueue : IDisposable
 
     /// <summary>
     /// Queues <paramref name="publish"/> as a Data frame carrying <paramref name="descriptors"/>, if it fits the
-    /// limits. <paramref name="inBand"/>: the queue keeps a reference and the descriptors leave with the frame's
-    /// first byte (see <see cref="NextWrite"/>); otherwise they were already sent ahead and only count.
+    /// limits; the queue keeps a reference until the descriptors are sent (see <see cref="NextWrite"/>).
     /// </summary>
-    public bool TryEnqueueData(ReadOnlySpan<byte> publish, ulong sequence, SharedDescriptors descriptors, bool inBand)
+    public bool TryEnqueueData(ReadOnlySpan<byte> publish, ulong sequence, SharedDescriptors descriptors)
     {
         ArgumentNullException.ThrowIfNull(descriptors);
         if (!CanAccept(publish.Length, descriptors.Count))
@@ -124,15 +124,12 @@ internal sealed class OutboundQueue : IDisposable
             return false;
         }
         long start = _written + Bytes;
-        if (inBand)
-        {
-            descriptors.Retain();
-        }
+        descriptors.Retain();
         if (_fdsCount == _fds.Length)
         {
             GrowDescriptorEntries();
         }
-        _fds[(_fdsHead + _fdsCount) & (_fds.Length - 1)] = new DescriptorEntry(start, inBand ? descriptors : null, descriptors.Count);
+        _fds[(_fdsHead + _fdsCount) & (_fds.Length - 1)] = new DescriptorEntry(start, descriptors, descriptors.Count);
         _fdsCount++;
         QueuedDescriptors += descriptors.Count;
         Span<byte> frame = Reserve(publish.Length);
@@ -175,6 +172,25 @@ internal sealed class OutboundQueue : IDisposable
             break;
         }
         return _buffer.AsSpan(_head, pending);
+    }
+
+    /// <summary>
+    /// The descriptors <see cref="NextWrite"/> handed out went ahead on a side channel (the pipe transport's control
+    /// socket): the queue lets go of them; they still count until their frame's first byte is written.
+    /// </summary>
+    public void DescriptorsSentAhead()
+    {
+        for (int i = 0; i < _fdsCount; i++)
+        {
+            ref DescriptorEntry entry = ref _fds[(_fdsHead + i) & (_fds.Length - 1)];
+            if (entry.Set is not null)
+            {
+                entry.Set.Release();
+                entry = entry with { Set = null };
+                return;
+            }
+        }
+        throw new InvalidOperationException("no descriptors wait to be sent");
     }
 
     /// <summary>Reserves <paramref name="length"/> bytes for a control frame (never refused) and records it as one frame.</summary>
@@ -287,7 +303,7 @@ internal sealed class OutboundQueue : IDisposable
         _fdsHead = 0;
     }
 
-    /// <summary>Where a frame with descriptors starts (stream offset), and its descriptors when the queue holds them.</summary>
+    /// <summary>Where a frame with descriptors starts (stream offset), and its descriptors while the queue holds them (until sent).</summary>
     private readonly record struct DescriptorEntry(long Start, SharedDescriptors? Set, int Count);
 
     public void Dispose()
