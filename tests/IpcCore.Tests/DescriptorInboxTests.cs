@@ -503,7 +503,7 @@ public sealed class DescriptorInboxTests
         public PipeEnd Reader { get; }
 
         /// <summary>The duplicates, still owned by this object.</summary>
-        public IReadOnlyList<SafeFdHandle> Handles => _handles;
+        public SafeFdHandle[] Handles => _handles;
 
         public static WriterCopies Create(int n) => new(n);
 

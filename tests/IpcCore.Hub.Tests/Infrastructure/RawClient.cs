@@ -203,7 +203,7 @@ internal sealed class RawClient : IDisposable
             {
                 throw new TimeoutException($"no frame from the hub within {(timeout ?? Timeout).TotalSeconds} s");
             }
-            IoResult io = Socket.TryReceive(_buffer.AsSpan(_end));
+            IoResult io = Socket.TryReceiveStream(_buffer.AsSpan(_end), Descriptors);
             if (io.IsSuccess)
             {
                 _end += io.BytesTransferred;
@@ -272,5 +272,12 @@ internal sealed class RawClient : IDisposable
         Assert.That(pong.Sequence, Is.EqualTo(sequence));
     }
 
-    public void Dispose() => Socket.Dispose();
+    /// <summary>The descriptor batches that came with the frames read so far (owned here until taken).</summary>
+    public DescriptorInbox Descriptors { get; } = new();
+
+    public void Dispose()
+    {
+        Socket.Dispose();
+        Descriptors.Dispose();
+    }
 }
