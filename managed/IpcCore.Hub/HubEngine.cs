@@ -896,18 +896,28 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
             }
             else if (subscriber.Outbound.TryEnqueueData(raw, sequence))
             {
-                delivered++;
-                subscriber.Delivered++;
-                subscriber.FullSinceNs = 0;
-                MarkDirty(subscriber);
+                Queued(subscriber, ref delivered);
             }
             else
             {
-                notDelivered++;
-                subscriber.Dropped++;
-                _dropsPending = true;
+                Dropped(subscriber, ref notDelivered);
             }
         }
+    }
+
+    private void Queued(ClientConnection subscriber, ref int delivered)
+    {
+        delivered++;
+        subscriber.Delivered++;
+        subscriber.FullSinceNs = 0;
+        MarkDirty(subscriber);
+    }
+
+    private void Dropped(ClientConnection subscriber, ref int notDelivered)
+    {
+        notDelivered++;
+        subscriber.Dropped++;
+        _dropsPending = true;
     }
 
     /// <summary>
@@ -926,35 +936,18 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
         {
             foreach (ClientConnection subscriber in route)
             {
-                DescriptorCarriage carriage = subscriber.PeerGone ? DescriptorCarriage.None : subscriber.DataPath!.Descriptors;
-                bool queued = false;
-                if (carriage == DescriptorCarriage.None)
-                {
-                    cannotCarry += subscriber.PeerGone ? 0 : 1;
-                }
-                else if (!subscriber.Outbound.CanAccept(raw.Length, shared.Count))
-                {
-                    // Over the queue's byte, frame or descriptor limit (the drop policy): as for any message.
-                }
-                else
-                {
-                    queued = subscriber.Outbound.TryEnqueueData(raw, sequence, shared);
-                }
-                if (queued)
-                {
-                    delivered++;
-                    subscriber.Delivered++;
-                    subscriber.FullSinceNs = 0;
-                    MarkDirty(subscriber);
-                }
-                else
+                if (!CarriesDescriptors(subscriber))
                 {
                     notDelivered++;
-                    if (carriage != DescriptorCarriage.None)
-                    {
-                        subscriber.Dropped++;
-                        _dropsPending = true;
-                    }
+                    cannotCarry += subscriber.PeerGone ? 0 : 1;
+                }
+                else if (subscriber.Outbound.TryEnqueueData(raw, sequence, shared))
+                {
+                    Queued(subscriber, ref delivered);
+                }
+                else
+                {
+                    Dropped(subscriber, ref notDelivered); // over a queue limit, bytes, frames or descriptors (the drop policy)
                 }
             }
         }

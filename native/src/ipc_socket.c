@@ -238,17 +238,23 @@ static void CloseReceived(struct msghdr* msg)
     }
 }
 
-int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t flags)
+// The arguments both receive calls take.
+static int CheckReceiveArgs(const uint8_t* buf, int32_t len, const int32_t* fds, int32_t maxFds, const int32_t* fdCount, int32_t flags)
 {
-    if (fdCount != NULL)
-        *fdCount = 0;
     if (len < 0 || (buf == NULL && len > 0))
-        return -EINVAL;
+        return 0;
     if (maxFds < 0 || maxFds > IPC_MAX_FDS_PER_MSG || (maxFds > 0 && (fds == NULL || fdCount == NULL)))
-        return -EINVAL;
-    if ((flags & ~IPC_RECV_FLAGS_KNOWN) != 0)
-        return -EINVAL;
+        return 0;
+    return (flags & ~IPC_RECV_FLAGS_KNOWN) == 0;
+}
 
+// recvmsg(2) with room for exactly maxFds descriptors, which it hands out in fds[0..*fdCount). Returns the
+// bytes received or -errno. When the message was cut (MSG_CTRUNC: descriptors that did not fit or could not be
+// installed, EMFILE; MSG_TRUNC: a datagram longer than len) every descriptor received is closed, none is handed
+// out and *cut is 1.
+static int32_t ReceiveWithRights(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t flags, int* cut)
+{
+    *cut = 0;
     struct iovec iov;
     iov.iov_base = buf;
     iov.iov_len = (size_t)len;
@@ -277,7 +283,8 @@ int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int
     {
         // Part of the message is gone: hand out nothing, leak nothing.
         CloseReceived(&msg);
-        return -EMSGSIZE;
+        *cut = 1;
+        return (int32_t)received;
     }
 
     int32_t count = 0;
@@ -290,7 +297,8 @@ int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int
         {
             // Never expected (the kernel honours msg_controllen), but never write past fds.
             CloseReceived(&msg);
-            return -EMSGSIZE;
+            *cut = 1;
+            return (int32_t)received;
         }
         memcpy(fds + count, CMSG_DATA(header), n * sizeof(int));
         count += (int32_t)n;
@@ -300,65 +308,29 @@ int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int
     return (int32_t)received;
 }
 
+int32_t IpcNative_RecvMsg(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t flags)
+{
+    if (fdCount != NULL)
+        *fdCount = 0;
+    if (!CheckReceiveArgs(buf, len, fds, maxFds, fdCount, flags))
+        return -EINVAL;
+    int cut;
+    int32_t received = ReceiveWithRights(fd, buf, len, fds, maxFds, fdCount, flags, &cut);
+    return cut ? -EMSGSIZE : received;
+}
+
 int32_t IpcNative_RecvStream(IpcFd fd, uint8_t* buf, int32_t len, int32_t* fds, int32_t maxFds, int32_t* fdCount, int32_t* lost, int32_t flags)
 {
     if (fdCount != NULL)
         *fdCount = 0;
     if (lost != NULL)
         *lost = 0;
-    if (len < 0 || (buf == NULL && len > 0) || lost == NULL)
+    if (lost == NULL || !CheckReceiveArgs(buf, len, fds, maxFds, fdCount, flags))
         return -EINVAL;
-    if (maxFds < 0 || maxFds > IPC_MAX_FDS_PER_MSG || (maxFds > 0 && (fds == NULL || fdCount == NULL)))
-        return -EINVAL;
-    if ((flags & ~IPC_RECV_FLAGS_KNOWN) != 0)
-        return -EINVAL;
-
-    struct iovec iov;
-    iov.iov_base = buf;
-    iov.iov_len = (size_t)len;
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-
-    // Exactly maxFds slots, as in IpcNative_RecvMsg.
-    ControlBuffer control;
-    if (maxFds > 0)
-    {
-        memset(control.bytes, 0, sizeof(control.bytes));
-        msg.msg_control = control.bytes;
-        msg.msg_controllen = CMSG_LEN(sizeof(int) * (size_t)maxFds);
-    }
-
-    ssize_t received;
-    IPC_RETRY_EINTR(received, recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC));
-    if (received < 0)
-        return ipc_neg_errno();
-
-    if ((msg.msg_flags & MSG_CTRUNC) != 0)
-    {
-        // Some of the batch is gone: a part of it is worth nothing to the message it belongs to.
-        CloseReceived(&msg);
-        *lost = 1;
-        return (int32_t)received;
-    }
-
-    int32_t count = 0;
-    for (struct cmsghdr* header = CMSG_FIRSTHDR(&msg); header != NULL; header = CMSG_NXTHDR(&msg, header))
-    {
-        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t n = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        if ((size_t)count + n > (size_t)maxFds)
-        {
-            CloseReceived(&msg);
-            *lost = 1;
-            return (int32_t)received;
-        }
-        memcpy(fds + count, CMSG_DATA(header), n * sizeof(int));
-        count += (int32_t)n;
-    }
-    if (fdCount != NULL)
-        *fdCount = count;
-    return (int32_t)received;
+    // On a stream the bytes count even when the batch is lost: the caller's framing goes on, and it can tell
+    // the message its descriptors did not come.
+    int cut;
+    int32_t received = ReceiveWithRights(fd, buf, len, fds, maxFds, fdCount, flags, &cut);
+    *lost = cut;
+    return received;
 }
