@@ -92,7 +92,7 @@ check_bindings() {
     dotnet run --project bindings/gen/IpcCore.BindGen.csproj -c "$CONFIG" -- "$HEADER" "$GENERATED" --check
 }
 
-TOOLS=(myipchub myipcpub myipcsub myipcbench)
+TOOLS=(myipchub myipcpub myipcsub myipcbench myipcfd)
 
 build_managed() {
     say "managed projects ($CONFIG)"

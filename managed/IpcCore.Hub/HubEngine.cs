@@ -1138,7 +1138,7 @@ internal sealed class HubEngine : IConnectionEvents, IPollHandler, IDisposable
     {
         OutboundQueue queue = subscriber.Outbound;
         string reason = Invariant(
-            $"outbound queue full ({queue.Messages} messages, {queue.Bytes} bytes; limits {queue.MaxMessages} messages, {queue.MaxBytes} bytes) for {_options.SlowDeadline.TotalSeconds:0.###} s");
+            $"outbound queue full ({queue.Messages} messages, {queue.Bytes} bytes, {queue.QueuedDescriptors} descriptors; limits {queue.MaxMessages} messages, {queue.MaxBytes} bytes, {queue.MaxDescriptors} descriptors) for {_options.SlowDeadline.TotalSeconds:0.###} s");
         HubLog.SlowConsumer(_logger, subscriber.Id, subscriber.Name, reason);
         // The error must not wait behind what the client does not read.
         queue.DiscardUnsent();

@@ -17,6 +17,14 @@ public static class FileDescriptor
     /// <summary>The most handles one <see cref="Poll(ReadOnlySpan{SafeHandle}, ReadOnlySpan{PollEvents}, Span{PollEvents}, int)"/> call takes; use <see cref="EpollSet"/> for more.</summary>
     public const int MaxPollHandles = 64;
 
+    /// <summary>Opens <paramref name="path"/> read-only (close-on-exec).</summary>
+    /// <exception cref="IpcException">open(2) failed: the message names the path and the errno, e.g. <c>open('/x'): EACCES (Permission denied)</c>.</exception>
+    public static SafeFdHandle OpenReadOnly(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return new SafeFdHandle(IpcError.Check(IpcNative.Open(path, (int)OpenFlags.O_RDONLY, 0), "open", path));
+    }
+
     /// <summary>
     /// A new descriptor of the same open file (fcntl F_DUPFD_CLOEXEC): shares the file offset and status
     /// flags, but is closed on its own.

@@ -35,6 +35,21 @@ public static class ProcessInfo
     }
 
     /// <summary>
+    /// Gives up root for good: drops the supplementary groups (setgroups(0)), then sets the real, effective and
+    /// saved group ids to <paramref name="gid"/> (setresgid) and the user ids to <paramref name="uid"/> (setresuid),
+    /// for every thread of the process. Afterwards the process has none of root's powers (e.g. opening a file
+    /// whatever its mode) and cannot get them back. Descriptors that are already open stay usable.
+    /// </summary>
+    /// <remarks>
+    /// Files the process has not opened yet are then opened as <paramref name="uid"/>: a .NET program should load
+    /// every assembly it still needs first, in case its own directory is not readable by that user.
+    /// </remarks>
+    /// <exception cref="IpcException">EPERM when the process is not privileged (not root, or without CAP_SETUID/CAP_SETGID); EINVAL for an id the system does not accept.</exception>
+    public static void DropPrivileges(uint uid, uint gid)
+        => IpcError.Check(IpcNative.DropPrivileges(uid, gid), "setgroups/setresgid/setresuid",
+            string.Create(CultureInfo.InvariantCulture, $"uid {uid}, gid {gid}"));
+
+    /// <summary>
     /// Sends signal <paramref name="signal"/> (e.g. 15 for SIGTERM, 9 for SIGKILL) to process
     /// <paramref name="pid"/> (kill(2)). Only a single process: pid must be positive.
     /// </summary>

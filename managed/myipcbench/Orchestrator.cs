@@ -12,7 +12,7 @@ internal sealed class Orchestrator(CliTool tool, BenchSettings settings)
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell where myipcbench itself is");
-        string hub = ProgramLocator.FindHub(settings.HubPath);
+        string hub = HubLocator.FindHub(settings.HubPath);
         List<BenchCase> cases = CasePlanner.Plan(settings, settings.Backends.Contains(IpcCore.Protocol.TransportKind.MessageQueue)
             ? IpcCore.MessageQueue.Limits.MaxMessageSize : null);
         var started = DateTimeOffset.Now;

@@ -294,7 +294,7 @@ internal static class Program
         CustomParser = r =>
         {
             string text = Single(r);
-            if (!TryParseSize(text, out long value) || value < 1)
+            if (!IpcCore.Cli.ByteSizes.TryParse(text, out long value) || value < 1)
             {
                 r.AddError($"{name}: '{text}' is not a size (bytes, or a number with K, KiB, M, MiB, G or GiB)");
                 return 0;
@@ -370,39 +370,4 @@ internal static class Program
         => result.GetResult(option) is null ? fallback : result.GetValue(option)!;
 
     private static string Single(ArgumentResult r) => r.Tokens.Count > 0 ? r.Tokens[^1].Value : string.Empty;
-
-    internal static bool TryParseSize(string text, out long value)
-    {
-        value = 0;
-        string s = text.Trim();
-        long multiplier = 1;
-        (string Suffix, long Factor)[] suffixes =
-        [
-            ("KiB", 1024), ("MiB", 1024 * 1024), ("GiB", 1024L * 1024 * 1024),
-            ("K", 1024), ("M", 1024 * 1024), ("G", 1024L * 1024 * 1024),
-            ("k", 1024), ("m", 1024 * 1024), ("g", 1024L * 1024 * 1024),
-        ];
-        foreach ((string suffix, long factor) in suffixes)
-        {
-            if (s.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                multiplier = factor;
-                s = s[..^suffix.Length];
-                break;
-            }
-        }
-        if (!long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
-        {
-            return false;
-        }
-        try
-        {
-            value = checked(number * multiplier);
-            return true;
-        }
-        catch (OverflowException)
-        {
-            return false;
-        }
-    }
 }

@@ -171,7 +171,7 @@ public sealed class FlowControlTests
         ReceivedFrame last = frames[^1];
         Assert.That(last.ErrorCode, Is.EqualTo(ProtocolErrorCode.SlowConsumer), last.ToString());
         Assert.That(last.IsFatal, Is.True);
-        Assert.That(last.ErrorReason, Does.StartWith("outbound queue full (").And.Contain("limits 4 messages, 8192 bytes) for 0.6 s"));
+        Assert.That(last.ErrorReason, Does.StartWith("outbound queue full (").And.Contain("limits 4 messages, 8192 bytes, ").And.Contain(" descriptors) for 0.6 s"));
         Assert.That(frames.Take(frames.Count - 1).Select(f => f.Type), Is.All.EqualTo(FrameType.Data));
         Assert.That(healthyReader.Wait(TimeSpan.FromSeconds(30)), Is.True);
         Assert.That(healthyCount, Is.EqualTo(Messages), "the healthy subscriber got everything");

@@ -1,10 +1,13 @@
-using IpcCore.Cli;
+namespace IpcCore.Cli;
 
-namespace MyIpcBench;
-
-/// <summary>Finds myipchub: --hub, beside this program, in bin/ of the repository it was built in, then on PATH.</summary>
-internal static class ProgramLocator
+/// <summary>Finds myipchub for the tools that start hubs of their own (myipcbench, myipcfd).</summary>
+public static class HubLocator
 {
+    /// <summary>
+    /// <paramref name="explicitPath"/> (--hub) when given; else myipchub beside this program, in bin/ of the
+    /// repository it was built in (managed/TOOL/bin/CONFIG/net10.0/ → bin/myipchub, what build.sh links), then on PATH.
+    /// </summary>
+    /// <exception cref="UsageException">--hub names nothing, or no myipchub is found.</exception>
     public static string FindHub(string? explicitPath)
     {
         if (explicitPath is not null)
@@ -12,7 +15,6 @@ internal static class ProgramLocator
             return File.Exists(explicitPath) ? Path.GetFullPath(explicitPath) : throw new UsageException($"--hub: '{explicitPath}' does not exist");
         }
         var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, "myipchub") };
-        // managed/myipcbench/bin/<config>/net10.0/ → the repository's bin/myipchub (what build.sh links).
         for (DirectoryInfo? dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             candidates.Add(Path.Combine(dir.FullName, "bin", "myipchub"));
