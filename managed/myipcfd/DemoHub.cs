@@ -169,4 +169,14 @@ internal sealed class DemoHub : IDisposable
             return "(no log)";
         }
     }
+
+    /// <summary>How a helper process (reader, receiver) connects to the demo's hub: no reconnect, 10 s to find it.</summary>
+    public static Task<HubClient> ConnectHelperAsync(string hubDirectory, TransportKind transport, CancellationToken cancellationToken)
+        => HubClient.ConnectAsync(new HubClientOptions
+        {
+            Directory = hubDirectory,
+            Transport = transport,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            Reconnect = false,
+        }, cancellationToken);
 }

@@ -121,13 +121,7 @@ internal static class PermissionsDemo
     public static async Task<int> ReaderAsync(CliTool tool, string hubDirectory, TransportKind transport, string channel, string path,
         string expected, CancellationToken cancellationToken)
     {
-        HubClient client = await HubClient.ConnectAsync(new HubClientOptions
-        {
-            Directory = hubDirectory,
-            Transport = transport,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            Reconnect = false,
-        }, cancellationToken).ConfigureAwait(false);
+        HubClient client = await DemoHub.ConnectHelperAsync(hubDirectory, transport, cancellationToken).ConfigureAwait(false);
         await using (client.ConfigureAwait(false))
         {
             HubSubscription subscription = await client.SubscribeAsync(channel, cancellationToken).ConfigureAwait(false);

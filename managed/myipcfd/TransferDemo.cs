@@ -175,13 +175,7 @@ internal static class TransferDemo
     public static async Task<int> ReceiverAsync(CliTool tool, string hubDirectory, TransportKind transport, string prefix, long size,
         CancellationToken cancellationToken)
     {
-        HubClient client = await HubClient.ConnectAsync(new HubClientOptions
-        {
-            Directory = hubDirectory,
-            Transport = transport,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            Reconnect = false,
-        }, cancellationToken).ConfigureAwait(false);
+        HubClient client = await DemoHub.ConnectHelperAsync(hubDirectory, transport, cancellationToken).ConfigureAwait(false);
         await using (client.ConfigureAwait(false))
         {
             var descriptors = new MessageInbox(await client.SubscribeAsync(prefix + ".fd", cancellationToken).ConfigureAwait(false), cancellationToken);
