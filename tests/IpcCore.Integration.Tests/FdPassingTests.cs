@@ -217,4 +217,25 @@ public sealed class FdPassingTests : HubTest
             .And.Contain("EMFILE"));
         Assert.That(sub.StdoutLines(), Is.EqualTo(new[] { "[fd.many] after" }));
     }
+
+    [Test]
+    public async Task AHubWhoseDescriptorTableIsFull_RefusesThatPublishWithDescriptorsLost_AndGoesOn()
+    {
+        // The hub uses ~30 descriptors; with 100 at most it cannot take a message's 90 (MSG_CTRUNC).
+        ChildProcess child = Env.StartShell(
+            $"exec prlimit --nofile=100:100 {Tools.PathOf(Tools.Hub)} --dir {Env.Directory} --max-fds-per-message 200 --max-fds-in-flight 400");
+        var hub = new HubProcess(child, Env.Directory);
+        hub.WaitUntilListening();
+        ChildProcess sub = Env.StartSubscriber("fd.full", "--count", "1");
+        await using HubClient pub = await HubClient.ConnectAsync(Options("it-fd-pub"));
+        using MemoryFile file = Sealed("x"u8.ToArray());
+        SafeHandle[] many = Enumerable.Repeat<SafeHandle>(file.Handle, 90).ToArray();
+        var refused = Assert.ThrowsAsync<HubException>(async () => await pub.PublishAsync("fd.full", "many"u8.ToArray(), many).AsTask().WaitAsync(Timeouts.Message));
+        Assert.That(refused!.Code, Is.EqualTo(IpcCore.Protocol.ProtocolErrorCode.DescriptorsLost), refused.Message);
+        Assert.That(refused.Reason, Does.Contain("its descriptor table is full, EMFILE"));
+        PublishResult after = await pub.PublishAsync("fd.full", "after"u8.ToArray(), [file.Handle]).AsTask().WaitAsync(Timeouts.Message);
+        Assert.That(after, Is.EqualTo(new PublishResult(1, 0, 1, 0)), "the refused message took no sequence number; the next one goes through");
+        Assert.That(sub.WaitForExit(Timeouts.Message, "the subscriber"), Is.EqualTo(0), sub.Describe());
+        Assert.That(sub.StdoutLines(), Is.EqualTo(new[] { "[fd.full] x" }));
+    }
 }
