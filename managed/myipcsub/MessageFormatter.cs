@@ -86,23 +86,39 @@ internal sealed class MessageFormatter(OutputFormat format)
     /// json <c>{"channel":...,"seq":N,"size":N,"saved":"PATH"}</c>; raw prints nothing (the content is in the file).
     /// </summary>
     public ReadOnlySpan<byte> FormatSaved(ReadOnlySpan<byte> channel, ulong sequence, string path, long size)
+        => FormatByReference(channel, sequence, size, "saved", Encoding.UTF8.GetBytes(path), " bytes, from a sealed memfd)\n"u8);
+
+    /// <summary>
+    /// The line for a by-descriptor message too large to print as text or JSON (over <see cref="MaxPrintedContent"/>):
+    /// text <c>[channel] not printed NAME (N bytes by descriptor; ...)</c>, json <c>{..., "not_printed":"NAME"}</c>.
+    /// </summary>
+    public ReadOnlySpan<byte> FormatNotPrinted(ReadOnlySpan<byte> channel, ulong sequence, ReadOnlySpan<byte> name, long size)
+        => FormatByReference(channel, sequence, size, "not_printed", name,
+            " bytes by descriptor; too large to print as text: use --save DIR or --format raw)\n"u8);
+
+    /// <summary>The largest by-descriptor content printed as text or JSON (escaping needs up to 4-6 bytes per byte).</summary>
+    public const long MaxPrintedContent = 16L << 20;
+
+    private ReadOnlySpan<byte> FormatByReference(ReadOnlySpan<byte> channel, ulong sequence, long size, string what, ReadOnlySpan<byte> subject,
+        ReadOnlySpan<byte> textTail)
     {
         if (format == OutputFormat.Raw)
         {
             return default;
         }
-        byte[] pathBytes = Encoding.UTF8.GetBytes(path);
         _length = 0;
-        Ensure(channel.Length * 6 + pathBytes.Length * 6 + 128);
+        Ensure(channel.Length * 6 + subject.Length * 6 + textTail.Length + 128);
         if (format == OutputFormat.Text)
         {
             Put((byte)'[');
             Put(channel);
-            Put("] saved "u8);
-            EscapeText(pathBytes);
+            Put("] "u8);
+            Put(Encoding.UTF8.GetBytes(what.Replace('_', ' ')));
+            Put((byte)' ');
+            EscapeText(subject);
             Put(" ("u8);
             PutNumber((ulong)size);
-            Put(" bytes, from a sealed memfd)\n"u8);
+            Put(textTail);
         }
         else
         {
@@ -112,8 +128,10 @@ internal sealed class MessageFormatter(OutputFormat format)
             PutNumber(sequence);
             Put(",\"size\":"u8);
             PutNumber((ulong)size);
-            Put(",\"saved\":\""u8);
-            EscapeJson(pathBytes);
+            Put(",\""u8);
+            Put(Encoding.UTF8.GetBytes(what));
+            Put("\":\""u8);
+            EscapeJson(subject);
             Put("\"}\n"u8);
         }
         return _buffer.AsSpan(0, _length);

@@ -128,6 +128,11 @@ internal sealed class Subscriber(CliTool tool, SubscriberSettings settings, HubC
                 _stdout.Write(_formatter.FormatSaved(channel, sequence, saved, content.Length));
                 return;
             }
+            if (settings.Format != OutputFormat.Raw && content.Length > MessageFormatter.MaxPrintedContent)
+            {
+                _stdout.Write(_formatter.FormatNotPrinted(channel, sequence, payload, content.Length));
+                return;
+            }
             _stdout.Write(_formatter.Format(channel, sequence, content.Bytes));
         }
         catch (IpcException ex)

@@ -238,4 +238,22 @@ public sealed class FdPassingTests : HubTest
         Assert.That(sub.WaitForExit(Timeouts.Message, "the subscriber"), Is.EqualTo(0), sub.Describe());
         Assert.That(sub.StdoutLines(), Is.EqualTo(new[] { "[fd.full] x" }));
     }
+
+    [Test]
+    public void MyipcsubDoesNotPrintAHugeFileAsText_ItSaysHowToGetIt()
+    {
+        Env.StartHub();
+        ChildProcess text = Env.StartSubscriber("fd.huge", "--count", "1");
+        ChildProcess json = Env.StartSubscriber("fd.huge", "--count", "1", "--format", "json");
+        string source = Env.WriteFile("huge.bin", new byte[17 * 1024 * 1024]);
+        ChildProcess pub = Env.StartClient(Tools.Pub, ["--dir", Env.Directory, "--channel", "fd.huge", "--file", source, "--by-fd"]);
+        Assert.That(pub.WaitForExit(Timeouts.Message, "myipcpub --by-fd"), Is.EqualTo(0), pub.Describe());
+        Assert.That(text.WaitForExit(Timeouts.Message, "the text subscriber"), Is.EqualTo(0), text.Describe());
+        Assert.That(text.StdoutLines(), Is.EqualTo(new[]
+        {
+            "[fd.huge] not printed huge.bin (17825792 bytes by descriptor; too large to print as text: use --save DIR or --format raw)",
+        }));
+        Assert.That(json.WaitForExit(Timeouts.Message, "the json subscriber"), Is.EqualTo(0), json.Describe());
+        Assert.That(json.StdoutLines(), Is.EqualTo(new[] { "{\"channel\":\"fd.huge\",\"seq\":1,\"size\":17825792,\"not_printed\":\"huge.bin\"}" }));
+    }
 }
