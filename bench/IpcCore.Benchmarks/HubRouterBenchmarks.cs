@@ -27,6 +27,11 @@ namespace IpcCore.Benchmarks;
 /// nothing of the engine's per-message code is reimplemented here. Setup checks that the subscribers really
 /// receive the Data frames (sequence, channel, payload) and cleanup that nothing was dropped or refused.
 /// 0 B per operation is the bar: the route is cached, the queues and the assembler reuse their buffers.
+/// With <see cref="Descriptors"/> = 1 every Publish carries one descriptor (a sealed memfd): the publisher's fake
+/// path hands the engine a batch per frame as <c>recvmsg</c> would (a <c>dup</c> of the memfd, wrapped like a
+/// received one), the subscribers' paths take it with the frame, and the hub closes its copy once every queue has
+/// sent it. That row measures what a message with a descriptor costs on top (a dup and a close included); it is
+/// not allocation-free (a SafeFdHandle per descriptor, the batch, the hub's reference count).
 /// </remarks>
 [MemoryDiagnoser]
 [SupportedOSPlatform("linux")]
@@ -49,6 +54,10 @@ public class HubRouterBenchmarks
     [Params(1, 8)]
     public int Subscribers { get; set; }
 
+    /// <summary>Descriptors per message: 0 (plain) or 1.</summary>
+    [Params(0, 1)]
+    public int Descriptors { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -59,12 +68,13 @@ public class HubRouterBenchmarks
             _payload[i] = (byte)(i * 31);
         }
         int frameLength = FrameWriter.FrameLength(channel.Length, PayloadSize);
+        FrameFlags flags = FrameHeader.WithDescriptors(FrameFlags.NoAck, Descriptors);
         _one = new byte[frameLength];
-        FrameWriter.Write(_one, FrameType.Publish, FrameFlags.NoAck, 1, channel, _payload);
+        FrameWriter.Write(_one, FrameType.Publish, flags, 1, channel, _payload);
         _batch = new byte[frameLength * BatchSize];
         for (int i = 0; i < BatchSize; i++)
         {
-            FrameWriter.Write(_batch.AsSpan(i * frameLength), FrameType.Publish, FrameFlags.NoAck, (ulong)i + 1, channel, _payload);
+            FrameWriter.Write(_batch.AsSpan(i * frameLength), FrameType.Publish, flags, (ulong)i + 1, channel, _payload);
         }
 
         // Default options: backpressure policy (so the "does it fit every queue" pass runs too), 1 MiB messages.
@@ -73,11 +83,11 @@ public class HubRouterBenchmarks
             ?? throw new InvalidOperationException("HubEngine.Settle() is gone: HubRouterBenchmarks must learn how the engine flushes now");
         _settle = settle.CreateDelegate<Action>(_engine);
 
-        _publisherPath = new PublisherPath();
+        _publisherPath = new PublisherPath(Descriptors > 0);
         _publisher = _engine.AttachLocal("bench-publisher", _publisherPath, []);
         for (int i = 0; i < Subscribers; i++)
         {
-            var path = new SubscriberPath();
+            var path = new SubscriberPath(Descriptors > 0);
             _subscriberPaths.Add(path);
             _subscribers.Add(_engine.AttachLocal("bench-subscriber-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), path, [ChannelName]));
         }
@@ -128,7 +138,7 @@ public class HubRouterBenchmarks
     /// <summary>One wake-up of the loop for the publisher: its data path has <paramref name="frames"/>.</summary>
     private long Publish(byte[] frames)
     {
-        _publisherPath.Arm(frames);
+        _publisherPath.Arm(frames, frames.Length / _one.Length);
         // What EventLoop.WaitAndDispatch calls for a readable client (tag 0: the data path's registration).
         _engine.OnConnectionEvents(_publisher, PollEvents.POLLIN, 0);
         // What HubEngine.Run does after every batch: flush the dirty connections.
@@ -167,11 +177,13 @@ public class HubRouterBenchmarks
     /// A client's data path as the engine sees it, in memory: reads hand out the armed bytes (as a socket would,
     /// as much as fits, then EAGAIN), writes take everything. The eventfd is only there to be registered.
     /// </summary>
-    private abstract class FakePath : IClientDataPath
+    private abstract class FakePath(bool carriesDescriptors) : IClientDataPath
     {
         private readonly EventFd _handle = EventFd.Create(nonBlocking: true);
 
         public TransportKind Kind => TransportKind.Pipe;
+
+        public DescriptorCarriage Descriptors => carriesDescriptors ? DescriptorCarriage.InBand : DescriptorCarriage.None;
 
         public bool SharesControlSocket => false;
 
@@ -191,18 +203,38 @@ public class HubRouterBenchmarks
 
         public abstract IoResult Write(ReadOnlySpan<byte> source);
 
-        public void Dispose() => _handle.Dispose();
+        public virtual void Dispose() => _handle.Dispose();
     }
 
-    private sealed class PublisherPath : FakePath
+    private sealed class PublisherPath(bool carriesDescriptors) : FakePath(carriesDescriptors), IClientDataPath
     {
         private byte[] _input = [];
         private int _offset;
+        private int _batches;
+        private readonly MemoryFile? _file = carriesDescriptors ? MemoryFile.Create("bench-descriptor", 4096) : null;
 
-        public void Arm(byte[] input)
+        public void Arm(byte[] input, int frames)
         {
             _input = input;
             _offset = 0;
+            _batches = _file is null ? 0 : frames;
+        }
+
+        public override void Dispose()
+        {
+            _file?.Dispose();
+            base.Dispose();
+        }
+
+        public IoResult Read(Span<byte> destination, DescriptorInbox inbox)
+        {
+            IoResult result = Read(destination);
+            // What recvmsg installs for the frames' batches: a new descriptor of the same file, owned by a handle.
+            for (; _batches > 0 && result.Status == IoStatus.Success; _batches--)
+            {
+                inbox.Add(DescriptorBatch.Received([FileDescriptor.Duplicate(_file!.Handle)]));
+            }
+            return result;
         }
 
         public override IoResult Read(Span<byte> destination)
@@ -220,7 +252,7 @@ public class HubRouterBenchmarks
         public override IoResult Write(ReadOnlySpan<byte> source) => new(IoStatus.Success, source.Length);
     }
 
-    private sealed class SubscriberPath : FakePath
+    private sealed class SubscriberPath(bool carriesDescriptors) : FakePath(carriesDescriptors), IClientDataPath
     {
         public long BytesWritten { get; private set; }
 
@@ -238,5 +270,7 @@ public class HubRouterBenchmarks
             BytesWritten += source.Length;
             return new IoResult(IoStatus.Success, source.Length);
         }
+
+        public IoResult WriteWithDescriptors(ReadOnlySpan<byte> source, ReadOnlySpan<SafeHandle> descriptors) => Write(source);
     }
 }

@@ -271,4 +271,21 @@ public sealed class DescriptorPassingTests
         using HubMessage message = await NextAsync(messages);
         Assert.That(ReadAll(message.Descriptors[0]), Is.EqualTo("still open"));
     }
+
+    [Test]
+    public void Descriptors_that_no_message_claims_beyond_the_in_flight_limit_are_a_protocol_error()
+    {
+        using InProcessHub hub = InProcessHub.Start("fdunclaimed", o => o with { MaxDescriptorsInFlight = 32 });
+        using RawClient raw = RawClient.ConnectAndHandshake(hub.SocketPath, "raw");
+        using MemoryFile file = SealedText("x");
+        SafeHandle[] sixteen = Enumerable.Repeat<SafeHandle>(file.Handle, 16).ToArray();
+        byte[] frame = RawClient.Frame(FrameType.Publish, 5, "c", "p"u8, FrameHeader.WithDescriptors(FrameFlags.None, 16));
+        // Byte by byte, each with a batch: the frame is never complete, so nothing claims them (one batch per read).
+        for (int i = 0; i < 3; i++)
+        {
+            raw.Socket.SendWithDescriptors(frame.AsSpan(i, 1), sixteen);
+        }
+        ReceivedFrame error = raw.ExpectError(ProtocolErrorCode.TooManyDescriptors, fatal: true);
+        Assert.That(error.ErrorReason, Does.Contain("48 descriptors arrived that no message claims (--max-fds-in-flight 32)"));
+    }
 }
