@@ -19,6 +19,7 @@ namespace IpcCore;
 public sealed class SpawnedProcess : IDisposable
 {
     private const int SIGKILL = 9;
+    private const int SIGTERM = 15;
 
     private readonly Lock _reapLock = new();
     private readonly SafeFdHandle _exitHandle;
@@ -112,6 +113,48 @@ public sealed class SpawnedProcess : IDisposable
             IpcError.Throw(pidfd, "pidfd_open", Describe(pid, command));
         }
         return new SpawnedProcess(pid, command, newProcessGroup, new SafeFdHandle(pidfd));
+    }
+
+    /// <summary>
+    /// The command line for <see cref="Start"/> that runs <paramref name="program"/> with <paramref name="arguments"/>
+    /// in place of the shell (<c>exec 'program' 'arg' ...</c>, every word quoted), so the child's pid is the program's.
+    /// </summary>
+    public static string ExecCommand(string program, IEnumerable<string> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(arguments);
+        var command = new System.Text.StringBuilder("exec ").Append(QuoteForShell(program));
+        foreach (string argument in arguments)
+        {
+            command.Append(' ').Append(QuoteForShell(argument));
+        }
+        return command.ToString();
+    }
+
+    /// <summary>One word for /bin/sh, whatever it holds: single-quoted, with each ' written as '\''.</summary>
+    public static string QuoteForShell(string word)
+    {
+        ArgumentNullException.ThrowIfNull(word);
+        return "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    }
+
+    /// <summary>
+    /// Ends the child by its pid: SIGTERM, then SIGKILL when it has not exited within <paramref name="grace"/>; reaps
+    /// it. Returns how it ended, or null when it was still there <paramref name="killWait"/> after SIGKILL.
+    /// </summary>
+    public ProcessExit? Stop(TimeSpan grace, TimeSpan killWait)
+    {
+        if (TryReap(out ProcessExit exit))
+        {
+            return exit;
+        }
+        Signal(SIGTERM);
+        if (WaitForExit(grace, out exit))
+        {
+            return exit;
+        }
+        Signal(SIGKILL);
+        return WaitForExit(killWait, out exit) ? exit : null;
     }
 
     /// <summary>

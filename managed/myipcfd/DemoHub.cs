@@ -57,7 +57,7 @@ internal sealed class DemoHub : IDisposable
             using (SafeFileHandle devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read))
             using (SafeFileHandle logFile = File.OpenHandle(log, FileMode.CreateNew, FileAccess.Write))
             {
-                string command = $"exec {SelfCommand.Quote(hub)} --dir {SelfCommand.Quote(hubDirectory)} --no-inbox --log-level warning";
+                string command = SpawnedProcess.ExecCommand(hub, ["--dir", hubDirectory, "--no-inbox", "--log-level", "warning"]);
                 process = SpawnedProcess.Start(command, devNull, logFile, logFile, newProcessGroup: false);
             }
             await WaitForSocketAsync(hub, process, hubDirectory, log, cancellationToken).ConfigureAwait(false);
@@ -77,13 +77,7 @@ internal sealed class DemoHub : IDisposable
     }
 
     /// <summary>Connects a client of the demo (no reconnecting: a lost hub ends the demo).</summary>
-    public Task<HubClient> ConnectAsync(CancellationToken cancellationToken) => HubClient.ConnectAsync(new HubClientOptions
-    {
-        Directory = Directory,
-        Transport = Transport,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        Reconnect = false,
-    }, cancellationToken);
+    public Task<HubClient> ConnectAsync(CancellationToken cancellationToken) => ConnectHelperAsync(Directory, Transport, cancellationToken);
 
     public void Dispose()
     {
@@ -123,19 +117,7 @@ internal sealed class DemoHub : IDisposable
     {
         try
         {
-            if (process.TryReap(out ProcessExit early))
-            {
-                return early;
-            }
-            process.Signal(15);
-            if (process.WaitForExit(s_stopGrace, out ProcessExit exit))
-            {
-                return exit;
-            }
-            tool.Error(string.Create(CultureInfo.InvariantCulture,
-                $"myipchub (pid {process.Pid}) did not exit within {s_stopGrace.TotalSeconds:0} s of SIGTERM; sending SIGKILL"));
-            process.Signal(9);
-            return process.WaitForExit(TimeSpan.FromSeconds(5), out exit) ? exit : null;
+            return process.Stop(s_stopGrace, TimeSpan.FromSeconds(5));
         }
         catch (IpcException ex)
         {
@@ -170,7 +152,7 @@ internal sealed class DemoHub : IDisposable
         }
     }
 
-    /// <summary>How a helper process (reader, receiver) connects to the demo's hub: no reconnect, 10 s to find it.</summary>
+    /// <summary>How the demo's clients, and the helper processes (reader, receiver), connect: no reconnect (a lost hub ends the demo), 10 s to find it.</summary>
     public static Task<HubClient> ConnectHelperAsync(string hubDirectory, TransportKind transport, CancellationToken cancellationToken)
         => HubClient.ConnectAsync(new HubClientOptions
         {

@@ -46,11 +46,8 @@ internal sealed class HelperProcess : IDisposable
     {
         // Without the diagnostics IPC (/tmp/dotnet-diagnostic-*, clr-debug-pipe-*): a reader that dropped root
         // could not remove those root-made files from /tmp when it exits.
-        var command = new StringBuilder("DOTNET_EnableDiagnostics=0 exec");
-        foreach (string word in SelfCommand.Self().Concat(arguments))
-        {
-            command.Append(' ').Append(SelfCommand.Quote(word));
-        }
+        IReadOnlyList<string> self = SelfCommand.Self();
+        string command = "DOTNET_EnableDiagnostics=0 " + SpawnedProcess.ExecCommand(self[0], self.Skip(1).Concat(arguments));
         (PipeEnd reader, PipeEnd writer) = Pipe.Create();
         try
         {
@@ -58,7 +55,7 @@ internal sealed class HelperProcess : IDisposable
             using (writer)
             using (SafeFileHandle devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read))
             {
-                process = SpawnedProcess.Start(command.ToString(), devNull, writer.Handle, standardError: null, newProcessGroup: false);
+                process = SpawnedProcess.Start(command, devNull, writer.Handle, standardError: null, newProcessGroup: false);
             }
             return new HelperProcess(name, process, reader);
         }
@@ -119,14 +116,7 @@ internal sealed class HelperProcess : IDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Signal(15);
-                if (!_process.WaitForExit(s_stopGrace, out _))
-                {
-                    Kill();
-                }
-            }
+            _process.Stop(s_stopGrace, s_reapWait);
         }
         catch (IpcException ex)
         {

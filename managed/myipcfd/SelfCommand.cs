@@ -1,6 +1,6 @@
 namespace MyIpcFd;
 
-/// <summary>How the demo starts itself again as a helper process, through /bin/sh.</summary>
+/// <summary>How the demo starts itself again as a helper process.</summary>
 internal static class SelfCommand
 {
     /// <summary>
@@ -15,7 +15,4 @@ internal static class SelfCommand
         }
         return [process];
     }
-
-    /// <summary>One word for /bin/sh: single-quoted.</summary>
-    public static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

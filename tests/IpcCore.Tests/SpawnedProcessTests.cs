@@ -14,6 +14,8 @@ namespace IpcCore.Tests;
 [TestFixture]
 public sealed class SpawnedProcessTests
 {
+    private static readonly string[] s_trickyWords = ["[%s] [%s] [%s]", "it's", "$HOME `x`", "a b"];
+
     private const int SIGKILL = 9;
     private const int SIGPIPE = 13;
     private const int SIGTERM = 15;
@@ -96,6 +98,57 @@ public sealed class SpawnedProcessTests
             Assert.That(Encoding.ASCII.GetString(Waits.ReadToEnd(outReader)), Is.EqualTo("line one\nline two\n"));
             Assert.That(cat.WaitForExit(), Is.EqualTo(new ProcessExit(0, 0)));
         }
+    }
+
+    [Test]
+    public void Stop_ends_a_child_with_SIGTERM()
+    {
+        SpawnedProcess child = Start("exec sleep 30");
+        Assert.That(child.Stop(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)), Is.EqualTo(new ProcessExit(-1, 15)));
+        Assert.That(child.HasExited, Is.True);
+    }
+
+    [Test]
+    public void Stop_kills_a_child_that_ignores_SIGTERM_after_the_grace()
+    {
+        (PipeEnd reader, PipeEnd writer) = Pipe.Create();
+        using (reader)
+        {
+            SpawnedProcess child;
+            using (writer)
+            {
+                // Says when the trap is set, so SIGTERM cannot come before it.
+                child = Start("trap '' TERM; echo armed; while :; do sleep 1; done", standardOutput: writer.Handle);
+            }
+            byte[] armed = new byte[6];
+            Assert.That(FileDescriptor.Read(reader.Handle, armed), Is.EqualTo(6));
+            Assert.That(child.Stop(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), Is.EqualTo(new ProcessExit(-1, 9)));
+        }
+    }
+
+    [Test]
+    public void Stop_of_a_child_that_has_exited_reports_how_it_ended()
+    {
+        SpawnedProcess child = Start("exit 4");
+        child.WaitForExit();
+        Assert.That(child.Stop(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), Is.EqualTo(new ProcessExit(4, 0)));
+    }
+
+    [Test]
+    public void ExecCommand_quotes_every_word_so_the_program_gets_them_verbatim()
+    {
+        (PipeEnd reader, PipeEnd writer) = Pipe.Create();
+        using (reader)
+        {
+            SpawnedProcess child;
+            using (writer)
+            {
+                child = Start(SpawnedProcess.ExecCommand("/usr/bin/printf", s_trickyWords), standardOutput: writer.Handle);
+            }
+            Assert.That(Encoding.UTF8.GetString(Waits.ReadToEnd(reader)), Is.EqualTo("[it's] [$HOME `x`] [a b]"));
+            Assert.That(child.WaitForExit(), Is.EqualTo(new ProcessExit(0, 0)));
+        }
+        Assert.That(SpawnedProcess.QuoteForShell("it's"), Is.EqualTo("'it'\\''s'"));
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using IpcCore;
 
 namespace MyIpcBench.Running;
@@ -33,15 +32,10 @@ internal sealed class BenchProcess : IDisposable
     public static BenchProcess Start(string name, string program, IEnumerable<string> arguments, string logPrefix,
         SafeHandle? standardInput = null, SafeHandle? standardOutput = null)
     {
-        var command = new StringBuilder("exec ").Append(Quote(program));
-        foreach (string argument in arguments)
-        {
-            command.Append(' ').Append(Quote(argument));
-        }
         using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Read);
         using var stdout = standardOutput is null ? File.OpenHandle(logPrefix + ".out", FileMode.Create, FileAccess.Write) : null;
         using var stderr = File.OpenHandle(logPrefix + ".err", FileMode.Create, FileAccess.Write);
-        SpawnedProcess process = SpawnedProcess.Start(command.ToString(), standardInput ?? devNull, standardOutput ?? stdout, stderr,
+        SpawnedProcess process = SpawnedProcess.Start(SpawnedProcess.ExecCommand(program, arguments), standardInput ?? devNull, standardOutput ?? stdout, stderr,
             newProcessGroup: false);
         return new BenchProcess(name, process, logPrefix + ".err");
     }
@@ -79,15 +73,9 @@ internal sealed class BenchProcess : IDisposable
     /// <summary>Asks it to stop (SIGTERM), then kills it (SIGKILL) if it has not exited after <paramref name="grace"/>.</summary>
     public void Stop(TimeSpan grace)
     {
-        if (HasExited)
+        if (!HasExited)
         {
-            return;
-        }
-        _process.Signal(15);
-        if (!WaitForExit(grace))
-        {
-            _process.Signal(9);
-            WaitForExit(TimeSpan.FromSeconds(10));
+            _exit = _process.Stop(grace, TimeSpan.FromSeconds(10));
         }
     }
 
@@ -128,5 +116,4 @@ internal sealed class BenchProcess : IDisposable
         return false;
     }
 
-    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }
